@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# `make test`: everything CI runs, in order. Installs what it needs itself.
+#   hack/test.sh            vet + unit + integration + e2e
+#   hack/test.sh unit|integration|e2e   one stage
+# Under CI=true an integration test whose tool is missing fails instead of skipping.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+stage=${1:-all}
+t0=$(date +%s)
+step() { echo; echo "=== [test] $* ($(( $(date +%s) - t0 ))s)"; }
+
+step "dependencies"
+hack/install-deps.sh
+hack/k8s/build.sh
+K8S_BIN=$(ls -d "$ROOT"/_output/k8s/v*/bin | head -1)
+export KUBEFAY_K8S_BIN=$K8S_BIN
+
+if [ "$stage" = all ] || [ "$stage" = unit ]; then
+  step "go vet"
+  go vet ./...
+  step "unit tests (-race)"
+  go test -race -count=1 ./pkg/... ./cmd/...
+fi
+
+if [ "$stage" = all ] || [ "$stage" = integration ]; then
+  step "integration tests (real OVS, real apiserver)"
+  go test -count=1 -p 1 -timeout 20m ./test/integration/...
+fi
+
+if [ "$stage" = all ] || [ "$stage" = e2e ]; then
+  step "lab e2e"
+  cleanup() { step "lab down"; hack/lab down || true; }
+  trap cleanup EXIT
+  hack/lab up --nodes 2
+  KUBECONFIG=$(hack/lab kubeconfig) go test -count=1 -p 1 -timeout 30m -v ./test/e2e/... 2>&1 | tee "$ROOT/_output/e2e.log" | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|e2e_' || true
+  grep -qE '^(FAIL|panic)' "$ROOT/_output/e2e.log" && { echo "e2e failed: see _output/e2e.log"; tail -50 "$ROOT/_output/e2e.log"; exit 1; }
+  grep -qE '^ok ' "$ROOT/_output/e2e.log" || { echo "e2e did not run: see _output/e2e.log"; tail -50 "$ROOT/_output/e2e.log"; exit 1; }
+fi
+step "all green"
