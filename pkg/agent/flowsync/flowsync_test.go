@@ -1,0 +1,113 @@
+package flowsync
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"sort"
+	"testing"
+)
+
+type fakeFlow struct{ key, text string }
+
+func (f fakeFlow) Key() string    { return f.key }
+func (f fakeFlow) String() string { return f.key + " " + f.text }
+
+// fakeSwitch is a bridge with real semantics for a flow table keyed by Key.
+type fakeSwitch struct {
+	flows   map[string]fakeFlow
+	applies int
+	fail    bool
+}
+
+func (s *fakeSwitch) Installed(context.Context) ([]fakeFlow, error) {
+	var out []fakeFlow
+	for _, f := range s.flows {
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+func (s *fakeSwitch) Apply(_ context.Context, add, mod, del []fakeFlow) error {
+	if s.fail {
+		return errors.New("bundle rejected")
+	}
+	s.applies++
+	for _, f := range append(add, mod...) {
+		s.flows[f.key] = f
+	}
+	for _, f := range del {
+		delete(s.flows, f.key)
+	}
+	return nil
+}
+
+func (s *fakeSwitch) texts() []string {
+	var out []string
+	for _, f := range s.flows {
+		out = append(out, f.String())
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestSync(t *testing.T) {
+	ctx := context.Background()
+	// a flow left by a previous agent run, one stale and one still wanted
+	sw := &fakeSwitch{flows: map[string]fakeFlow{
+		"t0 p0": {"t0 p0", "drop"},
+		"old":   {"old", "x"},
+	}}
+	s := New[fakeFlow](sw)
+	s.Set("base", []fakeFlow{{"t0 p0", "drop"}})
+	s.Set("pod-a", []fakeFlow{{"a1", "out:3"}, {"a2", "out:3"}})
+
+	steps := []struct {
+		name  string
+		do    func()
+		want  Stats
+		flows []string
+	}{
+		{"converge from a previous run", func() {}, Stats{Added: 2, Deleted: 1}, []string{"a1 out:3", "a2 out:3", "t0 p0 drop"}},
+		{"nothing to do", func() {}, Stats{}, []string{"a1 out:3", "a2 out:3", "t0 p0 drop"}},
+		{"modify one flow", func() { s.Set("pod-a", []fakeFlow{{"a1", "out:4"}, {"a2", "out:3"}}) }, Stats{Modified: 1}, []string{"a1 out:4", "a2 out:3", "t0 p0 drop"}},
+		{"remove an owner", func() { s.Set("pod-a", nil) }, Stats{Deleted: 2}, []string{"t0 p0 drop"}},
+		{"bridge lost its flows", func() { sw.flows = map[string]fakeFlow{}; s.Invalidate() }, Stats{Added: 1}, []string{"t0 p0 drop"}},
+	}
+	for _, st := range steps {
+		st.do()
+		got, err := s.Sync(ctx)
+		if err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		if got != st.want {
+			t.Errorf("%s: stats %+v, want %+v", st.name, got, st.want)
+		}
+		if !reflect.DeepEqual(sw.texts(), st.flows) {
+			t.Errorf("%s: bridge %v, want %v", st.name, sw.texts(), st.flows)
+		}
+	}
+}
+
+func TestSyncFailureRereads(t *testing.T) {
+	ctx := context.Background()
+	sw := &fakeSwitch{flows: map[string]fakeFlow{}, fail: true}
+	s := New[fakeFlow](sw)
+	s.Set("x", []fakeFlow{{"k", "a"}})
+	if _, err := s.Sync(ctx); err == nil {
+		t.Fatal("expected the bundle error")
+	}
+	sw.fail = false
+	if st, err := s.Sync(ctx); err != nil || st.Added != 1 {
+		t.Fatalf("retry: %+v %v", st, err)
+	}
+}
+
+func TestConflictingOwners(t *testing.T) {
+	s := New[fakeFlow](&fakeSwitch{flows: map[string]fakeFlow{}})
+	s.Set("a", []fakeFlow{{"k", "x"}})
+	s.Set("b", []fakeFlow{{"k", "y"}})
+	if _, err := s.Sync(context.Background()); err == nil {
+		t.Fatal("two owners wanting different flows under one key must be an error")
+	}
+}
