@@ -30,10 +30,22 @@ fi
 
 if [ "$stage" = all ] || [ "$stage" = e2e ]; then
   step "lab e2e"
-  cleanup() { step "lab down"; hack/lab down || true; }
+  mkdir -p _output
+  hack/lab snapshot >_output/host-before.txt
+  cleanup() {
+    step "lab down"
+    hack/lab down || true
+    hack/lab snapshot >_output/host-after.txt
+    if ! diff -u _output/host-before.txt _output/host-after.txt; then
+      echo "lab down left traces on the host (diff above)"; exit 1
+    fi
+  }
   trap cleanup EXIT
+  # KFLAB_KUBEFAY=0: lab without kubefay (nodes stay NotReady), only the lab tests run.
   hack/lab up --nodes 2
-  KUBECONFIG=$(hack/lab kubeconfig) go test -count=1 -p 1 -timeout 30m -v ./test/e2e/... 2>&1 | tee "$ROOT/_output/e2e.log" | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|e2e_' || true
+  E2E_RUN=${E2E_RUN:-}
+  if [ "${KFLAB_KUBEFAY:-1}" = 0 ]; then E2E_RUN='^TestLab'; fi
+  KUBECONFIG=$(hack/lab kubeconfig) go test -count=1 -p 1 -timeout 30m -v ${E2E_RUN:+-run "$E2E_RUN"} ./test/e2e/... 2>&1 | tee "$ROOT/_output/e2e.log" | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|e2e_' || true
   grep -qE '^(FAIL|panic)' "$ROOT/_output/e2e.log" && { echo "e2e failed: see _output/e2e.log"; tail -50 "$ROOT/_output/e2e.log"; exit 1; }
   grep -qE '^ok ' "$ROOT/_output/e2e.log" || { echo "e2e did not run: see _output/e2e.log"; tail -50 "$ROOT/_output/e2e.log"; exit 1; }
 fi

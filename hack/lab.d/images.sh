@@ -1,0 +1,8 @@
+# shellcheck shell=bash
+# Container images for the lab nodes (no registry): the upstream test images under the names
+# the e2e framework of this Kubernetes release expects, and kubefay's own image.
+images_up() {
+  mkdir -p "$IMAGES"
+  "$ROOT/hack/images/build-lab-images.sh" "$IMAGES" "$K8S_BIN"
+  "$ROOT/build/images/build.sh" >/dev/null
+}

@@ -1,0 +1,198 @@
+// Package agent is kubefay's node agent: it sets up br-int, gw0 and tun0,
+// serves the CNI binary's requests, and keeps the node's flows, addresses,
+// routes and NAT rules equal to what the API says (SubNets, IPAMBlocks,
+// Nodes), re-applying everything after ovs-vswitchd or the agent restarts.
+package agent
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"path/filepath"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"k8s.io/klog/v2"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/kubefay/kubefay/pkg/agent/config"
+	"github.com/kubefay/kubefay/pkg/agent/flowsync"
+	"github.com/kubefay/kubefay/pkg/agent/nodenet"
+	"github.com/kubefay/kubefay/pkg/agent/podif"
+	"github.com/kubefay/kubefay/pkg/apis/kubefay/v1alpha1"
+	"github.com/kubefay/kubefay/pkg/cni/server"
+	"github.com/kubefay/kubefay/pkg/ipam"
+	of "github.com/kubefay/kubefay/pkg/ovs/openflow"
+	"github.com/kubefay/kubefay/pkg/ovs/ovsdb"
+)
+
+// Scheme holds the API types the agent reads.
+func Scheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(s)
+	_ = v1alpha1.AddToScheme(s)
+	return s
+}
+
+// Run runs the agent of node until ctx ends.
+func Run(ctx context.Context, node string, cfg config.Agent) error {
+	h := &health{}
+	h.setNotReady("starting")
+	reg := newRegistry()
+	if err := serveHTTP(ctx, cfg.MetricsAddr, h.handler(reg)); err != nil {
+		return fmt.Errorf("metrics/health server on %s: %w", cfg.MetricsAddr, err)
+	}
+
+	// --- API clients: a cache for what the datapath follows, a direct client for writes
+	restCfg, err := rest.InClusterConfig()
+	if err != nil {
+		return fmt.Errorf("kubernetes client: %w", err)
+	}
+	restCfg.QPS, restCfg.Burst = 50, 100
+	scheme := Scheme()
+	c, err := client.New(restCfg, client.Options{Scheme: scheme})
+	if err != nil {
+		return err
+	}
+	informers, err := cache.New(restCfg, cache.Options{Scheme: scheme, ByObject: map[client.Object]cache.ByObject{
+		&corev1.Pod{}: {Field: fieldsNodeName(node)},
+	}})
+	if err != nil {
+		return err
+	}
+	go func() {
+		if err := informers.Start(ctx); err != nil {
+			klog.ErrorS(err, "informers stopped")
+		}
+	}()
+	for _, o := range []client.Object{&v1alpha1.SubNet{}, &v1alpha1.IPAMBlock{}, &corev1.Node{}, &corev1.Pod{}} {
+		if _, err := informers.GetInformer(ctx, o); err != nil {
+			return fmt.Errorf("informer %T: %w", o, err)
+		}
+	}
+	if !informers.WaitForCacheSync(ctx) {
+		return fmt.Errorf("informer caches did not sync")
+	}
+	alloc := ipam.New(c, ipam.Options{Cache: informers, APIReader: c, DefaultSubnet: cfg.DefaultSubnet})
+
+	// --- MTU, OVS bridge and ports
+	var self corev1.Node
+	if err := c.Get(ctx, client.ObjectKey{Name: node}, &self); err != nil {
+		return fmt.Errorf("read Node %s: %w", node, err)
+	}
+	nodeIP := nodeInternalIP(&self)
+	if !nodeIP.IsValid() {
+		return fmt.Errorf("node %s reports no IPv4 InternalIP", node)
+	}
+	mtu, err := nodenet.MTU(cfg.MTU, nodeIP.AsSlice(), config.TunnelOverhead)
+	if err != nil {
+		return fmt.Errorf("pod MTU: %w", err)
+	}
+	ovs, err := ovsdb.Dial(ctx, "unix:"+filepath.Join(cfg.OVSRunDir, "db.sock"), ovsdb.Options{})
+	if err != nil {
+		return fmt.Errorf("ovsdb: %w", err)
+	}
+	defer ovs.Close()
+	vs, err := ovsdb.NewVSwitch(ctx, ovs, ovsdb.VSwitchOptions{})
+	if err != nil {
+		return fmt.Errorf("ovsdb: %w", err)
+	}
+	if err := ensureBridge(ctx, vs, &cfg, mtu); err != nil {
+		return err
+	}
+	gw, err := net.InterfaceByName(cfg.GatewayPort)
+	if err != nil {
+		return fmt.Errorf("gateway port %s: %w", cfg.GatewayPort, err)
+	}
+
+	// --- node address in the default subnet (on gw0, source of host->pod traffic)
+	nodeAddr, err := alloc.Allocate(ctx, ipam.Request{Subnet: cfg.DefaultSubnet, Node: node,
+		ContainerID: "node-" + node, Interface: cfg.GatewayPort})
+	if err != nil {
+		return fmt.Errorf("node address in %s: %w", cfg.DefaultSubnet, err)
+	}
+
+	// --- OpenFlow: every (re)connection re-reads the installed flows and converges
+	var flows *flowsync.Syncer[*of.Flow]
+	sync := newSyncLoop()
+	conn, err := of.Connect(ctx, of.Config{
+		Target: "unix:" + filepath.Join(cfg.OVSRunDir, cfg.Bridge+".mgmt"),
+		OnConnect: func(ctx context.Context, _ *of.Conn) error {
+			if flows != nil {
+				flows.Invalidate()
+				sync.trigger()
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("openflow %s: %w", cfg.Bridge, err)
+	}
+	defer conn.Close()
+	flows = flowsync.New[*of.Flow](bridgeSwitch{conn: conn})
+
+	hostNet, err := nodenet.NewReconciler()
+	if err != nil {
+		return err
+	}
+	ns := &NodeSync{Node: node, GatewayPort: cfg.GatewayPort, GatewayMAC: gw.HardwareAddr,
+		NodeAddress: nodeAddr.IP, ServiceCIDRs: cfg.ServiceNets(), MTU: mtu, Flows: flows,
+		HostNetwork: hostNet.Apply}
+
+	ports := ovsPorts{vs: vs, bridge: cfg.Bridge}
+	handler := &CNIHandler{
+		IPAM: ipamAdapter{a: alloc, node: node}, Ports: ports, Plumbing: &podif.Plumber{}, Flows: flows,
+		PodInfo: podInfo(c), MTU: mtu, Netdev: cfg.DatapathType == config.DatapathNetdev,
+		Events: newEventRecorder(ctx, c, node), Ready: h.Ready,
+	}
+	// pods that were running before this start keep their flows: rebuild them from OVS
+	if err := restorePods(ctx, handler, ports, informers); err != nil {
+		return fmt.Errorf("restore pod flows: %w", err)
+	}
+	watch(ctx, informers, sync.trigger, &v1alpha1.SubNet{}, &v1alpha1.IPAMBlock{}, &corev1.Node{})
+	go sync.run(ctx, func(ctx context.Context) error {
+		v, err := readView(ctx, informers)
+		if err != nil {
+			return err
+		}
+		if err := ns.Sync(ctx, v); err != nil {
+			h.setNotReady(err.Error())
+			return err
+		}
+		h.synced()
+		h.setReady()
+		return nil
+	})
+	sync.trigger()
+
+	srv := server.New(handler, server.Options{SocketPath: cfg.CNISocket, Registerer: reg})
+	klog.InfoS("kubefay-agent running", "node", node, "nodeIP", nodeIP, "nodeAddress", nodeAddr.IP,
+		"mtu", mtu, "bridge", cfg.Bridge, "datapath", cfg.DatapathType, "cniSocket", cfg.CNISocket)
+	return srv.Run(ctx)
+}
+
+// ipamAdapter narrows pkg/ipam to the CNI handler's Allocator.
+type ipamAdapter struct {
+	a    *ipam.Allocator
+	node string
+}
+
+func (i ipamAdapter) Allocate(ctx context.Context, pod PodRef) (Allocation, error) {
+	req := ipam.Request{Node: i.node, Namespace: pod.Namespace, Pod: pod.Name, PodUID: pod.UID,
+		ContainerID: pod.ContainerID, Interface: pod.Interface, Subnet: pod.Subnet}
+	if pod.StaticIP.IsValid() {
+		req.StaticIP = pod.StaticIP
+	}
+	r, err := i.a.Allocate(ctx, req)
+	if err != nil {
+		return Allocation{}, err
+	}
+	return Allocation{IP: r.Prefix, Gateway: r.Gateway, Subnet: r.Subnet}, nil
+}
+
+func (i ipamAdapter) Release(ctx context.Context, containerID, iface string) error {
+	return i.a.Release(ctx, containerID, iface)
+}

@@ -1,0 +1,69 @@
+package agent
+
+import (
+	"net/netip"
+	"sort"
+
+	"github.com/kubefay/kubefay/pkg/agent/pipeline"
+)
+
+// ClusterView is what the node's datapath depends on, read from the API
+// (SubNets, IPAMBlocks, Nodes). It is rebuilt from the informer caches on
+// every change: the sync is level-based, never driven by an event's delta.
+type ClusterView struct {
+	Subnets []SubnetView
+	Blocks  []BlockView
+	// NodeIPs maps node names to their underlay (tunnel endpoint) address.
+	NodeIPs map[string]netip.Addr
+}
+
+// SubnetView is a SubNet as the node sees it.
+type SubnetView struct {
+	Name        string
+	CIDR        netip.Prefix
+	Gateway     netip.Addr
+	NATOutgoing bool
+}
+
+// BlockView is an IPAMBlock: its owner node and, for addresses living on
+// another node than the owner (static IPs), where they live.
+type BlockView struct {
+	CIDR netip.Prefix
+	Node string
+	// Elsewhere maps addresses of the block allocated to pods on another
+	// node than the block's owner to that node.
+	Elsewhere map[netip.Addr]string
+}
+
+// RemoteBlocks returns the tunnel routes of node me: one per block owned by
+// another node, and one /32 per address that lives away from its block's
+// owner on a node other than me. Blocks of nodes without a known address
+// are skipped (they come back when the Node reports one).
+func (v ClusterView) RemoteBlocks(me string) []pipeline.RemoteBlock {
+	var out []pipeline.RemoteBlock
+	add := func(p netip.Prefix, node string) {
+		if node == me {
+			return
+		}
+		if ip, ok := v.NodeIPs[node]; ok && ip.IsValid() {
+			out = append(out, pipeline.RemoteBlock{CIDR: p, NodeIP: ip})
+		}
+	}
+	for _, b := range v.Blocks {
+		add(b.CIDR, b.Node)
+		for ip, node := range b.Elsewhere {
+			add(netip.PrefixFrom(ip, 32), node)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].CIDR.String() < out[j].CIDR.String() })
+	return out
+}
+
+// PipelineSubnets converts the subnets for the pipeline.
+func (v ClusterView) PipelineSubnets() []pipeline.Subnet {
+	out := make([]pipeline.Subnet, 0, len(v.Subnets))
+	for _, s := range v.Subnets {
+		out = append(out, pipeline.Subnet{Name: s.Name, CIDR: s.CIDR, Gateway: s.Gateway})
+	}
+	return out
+}

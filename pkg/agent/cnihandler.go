@@ -1,0 +1,254 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/containernetworking/cni/pkg/types"
+	current "github.com/containernetworking/cni/pkg/types/100"
+	"k8s.io/klog/v2"
+
+	"github.com/kubefay/kubefay/pkg/agent/flowsync"
+	"github.com/kubefay/kubefay/pkg/agent/pipeline"
+	"github.com/kubefay/kubefay/pkg/agent/podif"
+	"github.com/kubefay/kubefay/pkg/cni/api"
+	of "github.com/kubefay/kubefay/pkg/ovs/openflow"
+)
+
+// PodInfo fills in what the CNI request does not carry: the pod's subnet
+// (from its namespace) and static IP (from its annotations).
+type PodInfo func(ctx context.Context, pod *PodRef) error
+
+// Plumbing wires and unwires pod interfaces (pkg/agent/podif).
+type Plumbing interface {
+	Configure(ctx context.Context, spec podif.PodIfaceSpec) (*podif.Result, error)
+	Teardown(ctx context.Context, hostIfName string) error
+	Check(ctx context.Context, spec podif.PodIfaceSpec) error
+}
+
+// CNIHandler serves the CNI binary's requests (pkg/cni/server.Handler).
+type CNIHandler struct {
+	IPAM     Allocator
+	Ports    Ports
+	Plumbing Plumbing
+	Flows    *flowsync.Syncer[*of.Flow]
+	PodInfo  PodInfo
+	// MTU of pod interfaces; Netdev turns TX checksum offload off in pods.
+	MTU    int
+	Netdev bool
+	// Events reports pod-level failures on the Pod (may be nil).
+	Events func(namespace, name, reason, message string)
+	// Ready reports whether the node is set up (bridge, gw0, flows).
+	Ready func() bool
+}
+
+// podOwner is the flowsync owner key of a pod interface.
+func podOwner(containerID, iface string) string { return "pod/" + containerID + "/" + iface }
+
+// Add allocates the pod's address, wires its interface into br-int and
+// installs its flows before answering, so the pod has a network when its
+// containers start. A failed ADD leaves nothing behind.
+func (h *CNIHandler) Add(ctx context.Context, req *api.Request) (res *current.Result, err error) {
+	if h.Ready != nil && !h.Ready() {
+		return nil, api.TryAgainLater("kubefay agent is still setting up the node")
+	}
+	if req.Netns == "" {
+		return nil, &types.Error{Code: types.ErrInvalidNetNS, Msg: "ADD without a network namespace (CNI_NETNS)"}
+	}
+	ifName := req.IfName
+	if ifName == "" {
+		ifName = podif.DefaultIfName
+	}
+	start := time.Now()
+	pod := PodRef{Namespace: req.Pod.Namespace, Name: req.Pod.Name, UID: req.Pod.UID, ContainerID: req.ContainerID, Interface: ifName}
+	if pod.Namespace == "" || pod.Name == "" {
+		return nil, &types.Error{Code: types.ErrInvalidEnvironmentVariables, Msg: "CNI_ARGS has no K8S_POD_NAMESPACE / K8S_POD_NAME", Details: req.Args}
+	}
+	if h.PodInfo != nil {
+		if err = h.PodInfo(ctx, &pod); err != nil {
+			h.event(pod, "InvalidNetworkRequest", err.Error())
+			return nil, err
+		}
+	}
+	alloc, err := h.IPAM.Allocate(ctx, pod)
+	if err != nil {
+		h.event(pod, "AddressAllocationFailed", err.Error())
+		return nil, err
+	}
+	hostIf := podif.HostIfName(req.ContainerID, ifName)
+	defer func() {
+		if err != nil {
+			h.undo(context.WithoutCancel(ctx), pod, hostIf)
+		}
+	}()
+	ip := alloc.IP.Addr().AsSlice()
+	spec := podif.PodIfaceSpec{
+		NetNSPath: req.Netns, IfName: ifName, HostIfName: hostIf, MTU: h.MTU,
+		IP:                net.IPNet{IP: ip, Mask: net.CIDRMask(alloc.IP.Bits(), 32)},
+		Gateway:           alloc.Gateway.AsSlice(),
+		DisableTxChecksum: h.Netdev,
+	}
+	wired, err := h.Plumbing.Configure(ctx, spec)
+	if err != nil {
+		return nil, fmt.Errorf("wire %s into the pod: %w", ifName, err)
+	}
+	ofport, err := h.Ports.EnsurePodPort(ctx, hostIf, map[string]string{
+		ExternalIDOwner: "pod", ExternalIDNamespace: pod.Namespace, ExternalIDPod: pod.Name,
+		ExternalIDContainerID: req.ContainerID, ExternalIDInterface: ifName,
+		ExternalIDIP: alloc.IP.String(), ExternalIDMAC: wired.PodMAC.String(), ExternalIDSubnet: alloc.Subnet,
+		ExternalIDGateway: alloc.Gateway.String(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("add port %s to the bridge: %w", hostIf, err)
+	}
+	flows := pipeline.PodFlows(pipeline.Pod{Namespace: pod.Namespace, Name: pod.Name, Interface: ifName,
+		OFPort: ofport, MAC: wired.PodMAC, IP: alloc.IP.Addr()})
+	if _, err = h.Flows.SetAndSync(ctx, podOwner(req.ContainerID, ifName), flows); err != nil {
+		return nil, api.TryAgainLater("install flows of %s/%s: %v", pod.Namespace, pod.Name, err)
+	}
+	klog.InfoS("pod network added", "pod", klog.KRef(pod.Namespace, pod.Name), "container", short(req.ContainerID),
+		"ip", alloc.IP, "subnet", alloc.Subnet, "port", hostIf, "ofport", ofport, "duration", time.Since(start))
+	return result(req, alloc, wired), nil
+}
+
+func result(req *api.Request, alloc Allocation, w *podif.Result) *current.Result {
+	podIdx := 1
+	return &current.Result{
+		CNIVersion: current.ImplementedSpecVersion,
+		Interfaces: []*current.Interface{
+			{Name: w.HostIfName, Mac: w.HostMAC.String()},
+			{Name: w.PodIfName, Mac: w.PodMAC.String(), Sandbox: req.Netns},
+		},
+		IPs: []*current.IPConfig{{
+			Interface: &podIdx,
+			Address:   net.IPNet{IP: alloc.IP.Addr().AsSlice(), Mask: net.CIDRMask(alloc.IP.Bits(), 32)},
+			Gateway:   alloc.Gateway.AsSlice(),
+		}},
+		Routes: []*types.Route{{Dst: net.IPNet{IP: net.IPv4zero.To4(), Mask: net.CIDRMask(0, 32)}, GW: alloc.Gateway.AsSlice()}},
+	}
+}
+
+// undo rolls back a failed ADD, best effort; DEL will finish what it misses.
+func (h *CNIHandler) undo(ctx context.Context, pod PodRef, hostIf string) {
+	h.Flows.Set(podOwner(pod.ContainerID, pod.Interface), nil)
+	if _, err := h.Flows.Sync(ctx); err != nil {
+		klog.ErrorS(err, "rollback: remove pod flows", "pod", klog.KRef(pod.Namespace, pod.Name))
+	}
+	if err := h.Ports.DeletePort(ctx, hostIf); err != nil {
+		klog.ErrorS(err, "rollback: delete port", "port", hostIf)
+	}
+	if err := h.Plumbing.Teardown(ctx, hostIf); err != nil {
+		klog.ErrorS(err, "rollback: delete veth", "port", hostIf)
+	}
+	if err := h.IPAM.Release(ctx, pod.ContainerID, pod.Interface); err != nil {
+		klog.ErrorS(err, "rollback: release address", "pod", klog.KRef(pod.Namespace, pod.Name))
+	}
+}
+
+// Del removes the pod's flows, port, veth and address. Everything is
+// idempotent: a second DEL, a DEL with an empty netns or for a container the
+// agent never saw succeeds.
+func (h *CNIHandler) Del(ctx context.Context, req *api.Request) error {
+	ifName := req.IfName
+	if ifName == "" {
+		ifName = podif.DefaultIfName
+	}
+	hostIf := podif.HostIfName(req.ContainerID, ifName)
+	h.Flows.Set(podOwner(req.ContainerID, ifName), nil)
+	if _, err := h.Flows.Sync(ctx); err != nil {
+		return api.TryAgainLater("remove flows of container %s: %v", short(req.ContainerID), err)
+	}
+	if err := h.Ports.DeletePort(ctx, hostIf); err != nil {
+		return api.TryAgainLater("delete port %s: %v", hostIf, err)
+	}
+	if err := h.Plumbing.Teardown(ctx, hostIf); err != nil {
+		return fmt.Errorf("delete veth %s: %w", hostIf, err)
+	}
+	if err := h.IPAM.Release(ctx, req.ContainerID, ifName); err != nil {
+		return api.TryAgainLater("release address of container %s: %v", short(req.ContainerID), err)
+	}
+	klog.V(2).InfoS("pod network deleted", "pod", req.Pod.String(), "container", short(req.ContainerID))
+	return nil
+}
+
+// Check verifies the pod's interface against what its port records.
+func (h *CNIHandler) Check(ctx context.Context, req *api.Request) error {
+	ifName := req.IfName
+	if ifName == "" {
+		ifName = podif.DefaultIfName
+	}
+	hostIf := podif.HostIfName(req.ContainerID, ifName)
+	ports, err := h.Ports.ListPodPorts(ctx)
+	if err != nil {
+		return api.TryAgainLater("list ports: %v", err)
+	}
+	for _, p := range ports {
+		if p.Name != hostIf {
+			continue
+		}
+		ip, err := netip.ParsePrefix(p.ExternalIDs[ExternalIDIP])
+		if err != nil {
+			return fmt.Errorf("port %s records no valid IP/prefix", hostIf)
+		}
+		mac, _ := net.ParseMAC(p.ExternalIDs[ExternalIDMAC])
+		gw, _ := netip.ParseAddr(p.ExternalIDs[ExternalIDGateway])
+		spec := podif.PodIfaceSpec{NetNSPath: req.Netns, IfName: ifName, HostIfName: hostIf,
+			MAC: mac, MTU: h.MTU, IP: net.IPNet{IP: ip.Addr().AsSlice(), Mask: net.CIDRMask(ip.Bits(), 32)},
+			DisableTxChecksum: h.Netdev}
+		if gw.IsValid() {
+			spec.Gateway = gw.AsSlice()
+		}
+		return h.Plumbing.Check(ctx, spec)
+	}
+	return fmt.Errorf("container %s has no kubefay port %s", short(req.ContainerID), hostIf)
+}
+
+// Status is ready once the node is set up.
+func (h *CNIHandler) Status(ctx context.Context, req *api.Request) error {
+	if h.Ready != nil && !h.Ready() {
+		return &types.Error{Code: 50, Msg: "kubefay agent is still setting up the node"}
+	}
+	return nil
+}
+
+// GC deletes pod ports (with their flows, veths and addresses) whose
+// attachment is not in valid.
+func (h *CNIHandler) GC(ctx context.Context, req *api.Request, valid []types.GCAttachment) error {
+	keep := map[string]bool{}
+	for _, a := range valid {
+		keep[a.ContainerID+"/"+a.IfName] = true
+	}
+	ports, err := h.Ports.ListPodPorts(ctx)
+	if err != nil {
+		return api.TryAgainLater("list ports: %v", err)
+	}
+	var errs []error
+	for _, p := range ports {
+		cid, iface := p.ExternalIDs[ExternalIDContainerID], p.ExternalIDs[ExternalIDInterface]
+		if cid == "" || keep[cid+"/"+iface] {
+			continue
+		}
+		if err := h.Del(ctx, &api.Request{Command: api.CommandDel, ContainerID: cid, IfName: iface}); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (h *CNIHandler) event(pod PodRef, reason, msg string) {
+	if h.Events != nil {
+		h.Events(pod.Namespace, pod.Name, reason, msg)
+	}
+}
+
+func short(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return strings.TrimSpace(id)
+}

@@ -1,0 +1,77 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"k8s.io/klog/v2"
+)
+
+// health is the agent's readiness and liveness state, served with the
+// Prometheus metrics on one address (config metricsAddr).
+type health struct {
+	ready    atomic.Bool
+	lastSync atomic.Int64 // unix nanos of the last successful node sync
+	reason   atomic.Value // string: why not ready
+}
+
+func (h *health) setNotReady(why string) { h.ready.Store(false); h.reason.Store(why) }
+func (h *health) setReady()              { h.ready.Store(true); h.reason.Store("") }
+func (h *health) synced()                { h.lastSync.Store(time.Now().UnixNano()) }
+
+// Ready reports whether the node is set up and its first sync succeeded.
+func (h *health) Ready() bool { return h.ready.Load() }
+
+func (h *health) handler(reg *prometheus.Registry) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !h.ready.Load() {
+			why, _ := h.reason.Load().(string)
+			http.Error(w, "not ready: "+why, http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ok\n"))
+	})
+	return mux
+}
+
+// newRegistry returns a registry with the Go and process collectors and
+// kubefay's own metrics registered by the caller.
+func newRegistry(cs ...prometheus.Collector) *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(cs...)
+	return reg
+}
+
+// serveHTTP serves h on addr until ctx ends.
+func serveHTTP(ctx context.Context, addr string, h http.Handler) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			klog.ErrorS(err, "metrics/health server stopped", "addr", addr)
+		}
+	}()
+	return nil
+}

@@ -1,0 +1,109 @@
+package pipeline
+
+import of "github.com/kubefay/kubefay/pkg/ovs/openflow"
+
+// BaseFlows are the node-wide flows that do not depend on any object: table
+// misses, the gateway and tunnel classifiers, conntrack and output.
+func BaseFlows(n Node) []*of.Flow {
+	c := Cookie(FeatureBase, 0)
+	gw, tun := GatewayOFPort, TunnelOFPort
+	flows := []*of.Flow{
+		// Classifier: where did the packet come from?
+		of.NewFlow(Classifier.ID).Cookie(c).Priority(200).MatchInPort(tun).MatchIP().
+			Actions(of.LoadReg(SourceReg, SourceTunnel, 0, 3), of.GotoTable(Conntrack.ID)),
+		of.NewFlow(Classifier.ID).Cookie(c).Priority(200).MatchInPort(gw).MatchIP().
+			Actions(of.LoadReg(SourceReg, SourceGateway, 0, 3), of.GotoTable(Conntrack.ID)),
+		of.NewFlow(Classifier.ID).Cookie(c).Priority(200).MatchInPort(gw).MatchARP().
+			Actions(of.GotoTable(ARPResponder.ID)),
+		of.NewFlow(Classifier.ID).Cookie(c).Priority(0).Drop(),
+
+		of.NewFlow(ARPResponder.ID).Cookie(c).Priority(0).Drop(),
+
+		// Conntrack: every IP packet is tracked in kubefay's zone.
+		of.NewFlow(Conntrack.ID).Cookie(c).Priority(200).MatchIP().
+			Actions(of.CT().ZoneImm(CTZone).Table(ConntrackState.ID)),
+		of.NewFlow(Conntrack.ID).Cookie(c).Priority(0).Drop(),
+
+		// ConntrackState: invalid packets die; replies of connections that
+		// entered from gw0 (e.g. service traffic kube-proxy DNATed on the
+		// host) go back to gw0 so the host can undo its NAT.
+		of.NewFlow(ConntrackState.ID).Cookie(c).Priority(210).MatchIP().
+			Match(func(m *of.Match) { m.CTState(of.CTTracked|of.CTInvalid, of.CTTracked|of.CTInvalid) }).Drop(),
+		of.NewFlow(ConntrackState.ID).Cookie(c).Priority(200).MatchIP().
+			Match(func(m *of.Match) {
+				m.CTState(of.CTTracked|of.CTReply, of.CTTracked|of.CTReply)
+				m.CTMarkMasked(CTMarkFromGateway, CTMarkFromGateway)
+			}).
+			Actions(of.SetEthDst(n.GatewayMAC), of.LoadReg(OutputReg, gw, 0, 31), of.GotoTable(Output.ID)),
+		of.NewFlow(ConntrackState.ID).Cookie(c).Priority(0).Actions(of.GotoTable(EgressRules.ID)),
+
+		of.NewFlow(EgressRules.ID).Cookie(c).Priority(0).Actions(of.GotoTable(L3Forwarding.ID)),
+
+		// L3Forwarding: the router MAC addressed to this node's own address.
+		of.NewFlow(L3Forwarding.ID).Cookie(c).Priority(0).Actions(of.GotoTable(L2Forwarding.ID)),
+
+		// L2Forwarding: gw0 is a port like the pods'.
+		of.NewFlow(L2Forwarding.ID).Cookie(c).Priority(200).MatchEthDst(n.GatewayMAC).
+			Actions(of.LoadReg(OutputReg, gw, 0, 31), of.GotoTable(IngressRules.ID)),
+		of.NewFlow(L2Forwarding.ID).Cookie(c).Priority(0).Drop(),
+
+		of.NewFlow(IngressRules.ID).Cookie(c).Priority(0).Actions(of.GotoTable(ConntrackCommit.ID)),
+
+		// ConntrackCommit: new connections are committed once they passed
+		// policy; those that came from gw0 are marked.
+		of.NewFlow(ConntrackCommit.ID).Cookie(c).Priority(200).MatchIP().
+			Match(func(m *of.Match) {
+				m.CTState(of.CTTracked|of.CTNew, of.CTTracked|of.CTNew)
+				m.RegBits(SourceReg, SourceGateway, 0, 3)
+			}).
+			Actions(of.CT().Commit().ZoneImm(CTZone).Exec(of.SetCTMarkMasked(CTMarkFromGateway, CTMarkFromGateway)), of.GotoTable(Output.ID)),
+		of.NewFlow(ConntrackCommit.ID).Cookie(c).Priority(190).MatchIP().
+			Match(func(m *of.Match) { m.CTState(of.CTTracked|of.CTNew, of.CTTracked|of.CTNew) }).
+			Actions(of.CT().Commit().ZoneImm(CTZone), of.GotoTable(Output.ID)),
+		of.NewFlow(ConntrackCommit.ID).Cookie(c).Priority(0).Actions(of.GotoTable(Output.ID)),
+
+		// Output: to the port the forwarding tables chose.
+		of.NewFlow(Output.ID).Cookie(c).Priority(200).Actions(of.OutputReg(of.Reg(OutputReg), 0, 31)),
+	}
+	if n.NodeAddress.IsValid() {
+		flows = append(flows,
+			of.NewFlow(ARPResponder.ID).Cookie(c).Priority(200).MatchARP().
+				Match(func(m *of.Match) { m.ARPOp(1).ARPTpa(n.NodeAddress) }).
+				Actions(arpReply(n.GatewayMAC, n.NodeAddress)...),
+			of.NewFlow(L3Forwarding.ID).Cookie(c).Priority(200).MatchEthDst(RouterMAC).MatchIPv4Dst(n.NodeAddress).
+				Actions(of.SetEthDst(n.GatewayMAC), of.GotoTable(L2Forwarding.ID)))
+	}
+	return flows
+}
+
+// arpReply turns an ARP request for ip into the reply "ip is at mac" and
+// sends it back where it came from.
+func arpReply(mac []byte, ip interface{ As4() [4]byte }) []of.Action {
+	a := ip.As4()
+	return []of.Action{
+		of.MoveField(of.FieldEthSrc, of.FieldEthDst),
+		of.SetEthSrc(mac),
+		of.SetFieldUint(of.FieldARPOp, 2),
+		of.MoveField(of.FieldARPSha, of.FieldARPTha),
+		of.SetField(of.FieldARPSha, mac),
+		of.MoveField(of.FieldARPSpa, of.FieldARPTpa),
+		of.SetField(of.FieldARPSpa, a[:]),
+		of.OutputInPort(),
+	}
+}
+
+// arpReplyAnyTarget answers an ARP request for any address with mac: the
+// requested address becomes the sender (swapped through reg2).
+func arpReplyAnyTarget(mac []byte) []of.Action {
+	return []of.Action{
+		of.MoveField(of.FieldEthSrc, of.FieldEthDst),
+		of.SetEthSrc(mac),
+		of.SetFieldUint(of.FieldARPOp, 2),
+		of.MoveField(of.FieldARPSha, of.FieldARPTha),
+		of.SetField(of.FieldARPSha, mac),
+		of.MoveField(of.FieldARPTpa, of.Reg(2)),
+		of.MoveField(of.FieldARPSpa, of.FieldARPTpa),
+		of.MoveField(of.Reg(2), of.FieldARPSpa),
+		of.OutputInPort(),
+	}
+}

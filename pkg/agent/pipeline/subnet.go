@@ -1,0 +1,32 @@
+package pipeline
+
+import of "github.com/kubefay/kubefay/pkg/ovs/openflow"
+
+// SubnetFlows answer ARP for a subnet: its gateway is gw0, and any other
+// address that is not a local pod (those have their own, higher-priority
+// answer) is behind the router.
+func SubnetFlows(n Node, s Subnet) []*of.Flow {
+	c := Cookie(FeatureSubnet, hashID(s.Name))
+	return []*of.Flow{
+		of.NewFlow(ARPResponder.ID).Cookie(c).Priority(200).MatchARP().
+			Match(func(m *of.Match) { m.ARPOp(1).ARPTpa(s.Gateway) }).
+			Actions(arpReply(n.GatewayMAC, s.Gateway)...),
+		of.NewFlow(ARPResponder.ID).Cookie(c).Priority(100).MatchARP().
+			Match(func(m *of.Match) { m.ARPOp(1).ARPTpaNet(s.CIDR) }).
+			Actions(arpReplyAnyTarget(RouterMAC)...),
+	}
+}
+
+// TunnelFlows route an address block owned by another node into the tunnel
+// with that node as the outer destination: one flow per remote block.
+func TunnelFlows(b RemoteBlock) []*of.Flow {
+	c := Cookie(FeatureTunnel, hashID(b.CIDR.String()))
+	prio := uint16(190)
+	if b.CIDR.Bits() == 32 {
+		prio = 195 // a single address away from its block's owner wins over the block
+	}
+	return []*of.Flow{
+		of.NewFlow(L3Forwarding.ID).Cookie(c).Priority(prio).MatchEthDst(RouterMAC).MatchIPv4DstNet(b.CIDR).
+			Actions(of.SetTunDst(b.NodeIP), of.LoadReg(OutputReg, TunnelOFPort, 0, 31), of.GotoTable(ConntrackCommit.ID)),
+	}
+}

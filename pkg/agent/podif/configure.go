@@ -1,0 +1,282 @@
+package podif
+
+import (
+	"context"
+	"fmt"
+	"net"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// Configure creates (or, on a repeated ADD, reuses) the veth pair of spec
+// and configures both ends; see the package documentation. On failure a pair
+// created by this call is removed again.
+func (p *Plumber) Configure(ctx context.Context, spec PodIfaceSpec) (_ *Result, err error) {
+	if err := spec.normalize(); err != nil {
+		return nil, err
+	}
+	podNS, err := netns.GetFromPath(spec.NetNSPath)
+	if err != nil {
+		return nil, &NetNSError{Path: spec.NetNSPath, Err: err}
+	}
+	defer podNS.Close()
+	host, err := p.openHost()
+	if err != nil {
+		return nil, err
+	}
+	defer host.close()
+	podH, err := netlink.NewHandleAt(podNS, unix.NETLINK_ROUTE)
+	if err != nil {
+		return nil, fmt.Errorf("netlink in pod netns %s: %w", spec.NetNSPath, err)
+	}
+	defer podH.Close()
+
+	hostLink, podLink, reused, err := p.ensurePair(host, podH, podNS, &spec)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil && !reused {
+			_ = host.h.LinkDel(hostLink)
+		}
+	}()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := configureHostEnd(host, hostLink, spec.MTU, reused); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := configurePodEnd(podH, podLink, &spec, reused); err != nil {
+		return nil, fmt.Errorf("configure %s in %s: %w", spec.IfName, spec.NetNSPath, err)
+	}
+	if err := podSocketWork(podNS, podLink, &spec); err != nil {
+		return nil, err
+	}
+	return &Result{
+		HostIfName:  spec.HostIfName,
+		HostIfIndex: hostLink.Attrs().Index,
+		HostMAC:     hostLink.Attrs().HardwareAddr,
+		PodIfName:   spec.IfName,
+		PodIfIndex:  podLink.Attrs().Index,
+		PodMAC:      spec.MAC,
+		Reused:      reused,
+	}, nil
+}
+
+// ensurePair finds a pair from an earlier ADD of the same attachment or
+// creates one. A host end of that name wired elsewhere (a stale pair) is
+// replaced; a pod-side name already taken by another interface is an error.
+func (p *Plumber) ensurePair(host *hostSide, podH *netlink.Handle, podNS netns.NsHandle, spec *PodIfaceSpec) (hostLink, podLink netlink.Link, reused bool, err error) {
+	existing, err := host.h.LinkByName(spec.HostIfName)
+	switch {
+	case err == nil:
+		if podLink, ok := pairedWith(host, existing, podH, podNS, spec.IfName); ok {
+			return existing, podLink, true, nil
+		}
+		if existing.Type() != "veth" {
+			return nil, nil, false, fmt.Errorf("%s exists and is a %s, not a pod veth", spec.HostIfName, existing.Type())
+		}
+		if err := host.h.LinkDel(existing); err != nil && !isNotFound(err) {
+			return nil, nil, false, fmt.Errorf("delete stale %s: %w", spec.HostIfName, err)
+		}
+	case !isNotFound(err):
+		return nil, nil, false, fmt.Errorf("look up %s: %w", spec.HostIfName, err)
+	}
+	if l, err := podH.LinkByName(spec.IfName); err == nil {
+		return nil, nil, false, fmt.Errorf("%s already exists in %s (%s, index %d)", spec.IfName, spec.NetNSPath, l.Type(), l.Attrs().Index)
+	}
+	create := p.createPair
+	if create == nil {
+		create = createPairInPodNS
+	}
+	hostLink, podLink, err = create(&pairRequest{
+		host: host, podH: podH, podNS: podNS,
+		hostName: spec.HostIfName, podName: spec.IfName,
+		hostMAC: RandomMAC(), podMAC: spec.MAC, mtu: spec.MTU,
+	})
+	if err != nil {
+		if hostLink != nil {
+			_ = host.h.LinkDel(hostLink)
+		}
+		return nil, nil, false, err
+	}
+	return hostLink, podLink, false, nil
+}
+
+// configureHostEnd: ARP off (the node must never answer the pod's ARP with
+// its own MAC), IPv6 off (no link-local address, no duplicate ND answers),
+// MTU, up.
+func configureHostEnd(host *hostSide, l netlink.Link, mtu int, reused bool) error {
+	name := l.Attrs().Name
+	if err := host.do(func() error { return disableIPv6(name) }); err != nil {
+		return fmt.Errorf("disable IPv6 on %s: %w", name, err)
+	}
+	if l.Attrs().RawFlags&unix.IFF_NOARP == 0 {
+		if err := host.h.LinkSetARPOff(l); err != nil {
+			return fmt.Errorf("arp off on %s: %w", name, err)
+		}
+	}
+	if reused && mtu > 0 && l.Attrs().MTU != mtu {
+		if err := host.h.LinkSetMTU(l, mtu); err != nil {
+			return fmt.Errorf("set MTU of %s: %w", name, err)
+		}
+	}
+	if l.Attrs().RawFlags&unix.IFF_UP == 0 {
+		if err := host.h.LinkSetUp(l); err != nil {
+			return fmt.Errorf("set %s up: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// configurePodEnd sets lo and the pod interface up with exactly the wanted
+// address, MAC, MTU and routes.
+func configurePodEnd(h *netlink.Handle, l netlink.Link, spec *PodIfaceSpec, reused bool) error {
+	lo, err := h.LinkByName("lo")
+	if err != nil {
+		return fmt.Errorf("find lo: %w", err)
+	}
+	if lo.Attrs().RawFlags&unix.IFF_UP == 0 {
+		if err := h.LinkSetUp(lo); err != nil {
+			return fmt.Errorf("set lo up: %w", err)
+		}
+	}
+	a := l.Attrs()
+	if reused {
+		if a.HardwareAddr.String() != spec.MAC.String() {
+			if err := h.LinkSetHardwareAddr(l, spec.MAC); err != nil {
+				return fmt.Errorf("set MAC: %w", err)
+			}
+		}
+		if spec.MTU > 0 && a.MTU != spec.MTU {
+			if err := h.LinkSetMTU(l, spec.MTU); err != nil {
+				return fmt.Errorf("set MTU: %w", err)
+			}
+		}
+	}
+	if err := ensureAddress(h, l, spec.IP, reused); err != nil {
+		return err
+	}
+	if a.RawFlags&unix.IFF_UP == 0 {
+		if err := h.LinkSetUp(l); err != nil {
+			return fmt.Errorf("set up: %w", err)
+		}
+	}
+	if spec.Gateway != nil {
+		if err := h.RouteReplace(podRoute(a.Index, spec.IP, defaultDst(spec.IP.IP), spec.Gateway)); err != nil {
+			return fmt.Errorf("default route via %s: %w", spec.Gateway, err)
+		}
+	}
+	for _, r := range spec.Routes {
+		dst := r.Dst
+		if err := h.RouteReplace(podRoute(a.Index, spec.IP, &dst, r.GW)); err != nil {
+			return fmt.Errorf("route %s via %s: %w", &dst, r.GW, err)
+		}
+	}
+	return nil
+}
+
+// ensureAddress leaves ip as the only global address of its family on l.
+func ensureAddress(h *netlink.Handle, l netlink.Link, ip net.IPNet, reused bool) error {
+	family := netlink.FAMILY_V4
+	flags := 0
+	if ip.IP.To4() == nil {
+		family = netlink.FAMILY_V6
+		flags = unix.IFA_F_NODAD // usable at once
+	}
+	if reused {
+		addrs, err := h.AddrList(l, family)
+		if err != nil {
+			return fmt.Errorf("list addresses: %w", err)
+		}
+		for _, a := range addrs {
+			if a.IPNet.String() == ip.String() {
+				return nil
+			}
+			if a.IP.IsLinkLocalUnicast() {
+				continue
+			}
+			if err := h.AddrDel(l, &a); err != nil {
+				return fmt.Errorf("remove stale address %s: %w", a.IPNet, err)
+			}
+		}
+	}
+	if err := h.AddrAdd(l, &netlink.Addr{IPNet: &ip, Flags: flags}); err != nil {
+		return fmt.Errorf("add address %s: %w", &ip, err)
+	}
+	return nil
+}
+
+// podRoute is a route out of the pod interface; a next hop outside the
+// pod's subnet is flagged on-link.
+func podRoute(ifIndex int, podIP net.IPNet, dst *net.IPNet, gw net.IP) *netlink.Route {
+	r := &netlink.Route{LinkIndex: ifIndex, Dst: dst}
+	if gw == nil {
+		r.Scope = netlink.SCOPE_LINK
+		return r
+	}
+	r.Gw = gw
+	if !podIP.Contains(gw) {
+		r.Flags = int(netlink.FLAG_ONLINK)
+	}
+	return r
+}
+
+func defaultDst(ip net.IP) *net.IPNet {
+	if ip.To4() != nil {
+		return &net.IPNet{IP: net.IPv4zero.To4(), Mask: net.CIDRMask(0, 32)}
+	}
+	return &net.IPNet{IP: net.IPv6zero, Mask: net.CIDRMask(0, 128)}
+}
+
+// podSocketWork does what needs sockets of the pod namespace: TX checksum
+// offload off and the gratuitous ARP. The sockets are opened with one trip
+// of a locked thread into the namespace and used from here.
+func podSocketWork(podNS netns.NsHandle, l netlink.Link, spec *PodIfaceSpec) error {
+	garp := !spec.SkipGratuitousARP && spec.IP.IP.To4() != nil
+	if !spec.DisableTxChecksum && !garp {
+		return nil
+	}
+	inetFD, packetFD := -1, -1
+	err := inNetNS(podNS, func() error {
+		var err error
+		if spec.DisableTxChecksum {
+			if inetFD, err = unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0); err != nil {
+				return fmt.Errorf("socket for ethtool: %w", err)
+			}
+		}
+		if garp {
+			if packetFD, err = openPacketSocket(); err != nil {
+				return fmt.Errorf("packet socket: %w", err)
+			}
+		}
+		return nil
+	})
+	defer func() {
+		if inetFD >= 0 {
+			unix.Close(inetFD)
+		}
+		if packetFD >= 0 {
+			closePacketSocket(packetFD)
+		}
+	}()
+	if err != nil {
+		return err
+	}
+	if spec.DisableTxChecksum {
+		if err := setTxChecksum(inetFD, spec.IfName, false); err != nil {
+			return err
+		}
+	}
+	if garp {
+		if err := sendGARP(packetFD, l.Attrs().Index, spec.MAC, spec.IP.IP, 1); err != nil {
+			return err
+		}
+	}
+	return nil
+}

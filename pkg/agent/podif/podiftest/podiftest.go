@@ -1,0 +1,107 @@
+// Package podiftest creates throw-away network namespaces for tests that
+// plumb real interfaces. They are bind-mounted under /run/netns like the
+// ones containerd creates, and deleted in t.Cleanup even when the test
+// fails.
+//
+// Such tests need root. Without it Require skips the test, except under
+// CI=true where it fails it.
+package podiftest
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/vishvananda/netns"
+)
+
+// NetNSDir is where named namespaces are bind-mounted.
+const NetNSDir = "/run/netns"
+
+// Require skips (or under CI=true fails) the test unless it runs as root and
+// the given tools are in PATH.
+func Require(t testing.TB, tools ...string) {
+	t.Helper()
+	var missing []string
+	if os.Geteuid() != 0 {
+		missing = append(missing, "root")
+	}
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			missing = append(missing, tool)
+		}
+	}
+	if len(missing) == 0 {
+		return
+	}
+	msg := "test needs " + strings.Join(missing, ", ") + " (network namespaces and veths; run as root)"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
+// NetNS is a named network namespace owned by a test.
+type NetNS struct {
+	// Name is the namespace's name (for `ip netns exec NAME`).
+	Name string
+	// Path is its bind-mount path, usable as CNI_NETNS.
+	Path string
+}
+
+// NewNetNS creates a fresh network namespace with a random name carrying
+// prefix (short: the name stays under 30 bytes) and registers its deletion.
+func NewNetNS(t testing.TB, prefix string) *NetNS {
+	t.Helper()
+	Require(t)
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	name := prefix + "-" + hex.EncodeToString(b)
+	errc := make(chan error, 1)
+	go func() {
+		// NewNamed switches this thread into the new namespace: the thread
+		// stays locked and is discarded when the goroutine ends.
+		runtime.LockOSThread()
+		h, err := netns.NewNamed(name)
+		if err == nil {
+			h.Close()
+		}
+		errc <- err
+	}()
+	if err := <-errc; err != nil {
+		t.Fatalf("create netns %s: %v", name, err)
+	}
+	ns := &NetNS{Name: name, Path: filepath.Join(NetNSDir, name)}
+	t.Cleanup(func() {
+		if err := netns.DeleteNamed(name); err != nil {
+			t.Errorf("delete netns %s: %v", name, err)
+		}
+	})
+	return ns
+}
+
+// Do runs fn on a thread inside the namespace (for sockets that must be
+// created there). The thread is discarded afterwards.
+func (n *NetNS) Do(fn func() error) error {
+	h, err := netns.GetFromPath(n.Path)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", n.Path, err)
+	}
+	defer h.Close()
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread dies with us
+		if err := netns.Set(h); err != nil {
+			errc <- err
+			return
+		}
+		errc <- fn()
+	}()
+	return <-errc
+}

@@ -1,0 +1,108 @@
+package podif
+
+import (
+	"fmt"
+	"net"
+)
+
+// DefaultIfName is the pod-side interface name when the spec leaves it empty.
+const DefaultIfName = "eth0"
+
+// maxIfNameLen is IFNAMSIZ-1.
+const maxIfNameLen = 15
+
+// PodIfaceSpec describes the interface to give a pod.
+type PodIfaceSpec struct {
+	// NetNSPath is the pod's network namespace (CNI_NETNS).
+	NetNSPath string
+	// IfName is the interface name inside the pod; DefaultIfName if empty.
+	IfName string
+	// HostIfName names the host end; HostIfName(containerID, IfName) is the
+	// conventional value.
+	HostIfName string
+	// MAC of the pod interface; derived from IP when nil (MACFromIP).
+	MAC net.HardwareAddr
+	// MTU of both ends; the kernel default (1500) when zero.
+	MTU int
+	// IP is the pod's address and prefix length.
+	IP net.IPNet
+	// Gateway is the next hop of the default route; no default route when
+	// nil. A gateway outside IP's subnet is reached with an on-link route.
+	Gateway net.IP
+	// Routes are added in the pod besides the default route.
+	Routes []Route
+	// DisableTxChecksum turns TX checksum offload off on the pod interface
+	// (needed with the OVS userspace datapath, or TCP fails).
+	DisableTxChecksum bool
+	// SkipGratuitousARP disables the ARP announcement of IPv4 addresses.
+	SkipGratuitousARP bool
+}
+
+// Route is an extra route in the pod.
+type Route struct {
+	// Dst is the destination prefix.
+	Dst net.IPNet
+	// GW is the next hop; nil means directly connected to the interface.
+	GW net.IP
+}
+
+// Result describes the wired pair.
+type Result struct {
+	// HostIfName is the host end's name.
+	HostIfName string
+	// HostIfIndex is the host end's ifindex (in the host namespace).
+	HostIfIndex int
+	// HostMAC is the host end's MAC.
+	HostMAC net.HardwareAddr
+	// PodIfName is the pod end's name.
+	PodIfName string
+	// PodIfIndex is the pod end's ifindex (in the pod namespace).
+	PodIfIndex int
+	// PodMAC is the pod end's MAC.
+	PodMAC net.HardwareAddr
+	// Reused is true when an existing pair was kept (repeated ADD).
+	Reused bool
+}
+
+// normalize fills defaults and validates the spec.
+func (s *PodIfaceSpec) normalize() error {
+	if s.NetNSPath == "" {
+		return fmt.Errorf("podif: no network namespace given")
+	}
+	if s.IfName == "" {
+		s.IfName = DefaultIfName
+	}
+	if err := validIfName(s.IfName); err != nil {
+		return err
+	}
+	if err := validIfName(s.HostIfName); err != nil {
+		return fmt.Errorf("host side: %w", err)
+	}
+	if s.IP.IP == nil || s.IP.Mask == nil {
+		return fmt.Errorf("podif: no pod IP given")
+	}
+	if v4 := s.IP.IP.To4(); v4 != nil {
+		s.IP.IP = v4
+	}
+	if s.MTU < 0 || (s.MTU > 0 && s.MTU < 68) {
+		return fmt.Errorf("podif: invalid MTU %d", s.MTU)
+	}
+	if s.MAC == nil {
+		s.MAC = MACFromIP(s.IP.IP)
+	} else if len(s.MAC) != 6 {
+		return fmt.Errorf("podif: invalid MAC %s", s.MAC)
+	}
+	return nil
+}
+
+func validIfName(n string) error {
+	if n == "" || len(n) > maxIfNameLen || n == "." || n == ".." {
+		return fmt.Errorf("podif: invalid interface name %q", n)
+	}
+	for _, c := range n {
+		if c == '/' || c == ':' || c <= ' ' || c > '~' {
+			return fmt.Errorf("podif: invalid interface name %q", n)
+		}
+	}
+	return nil
+}

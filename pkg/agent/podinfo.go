@@ -1,0 +1,60 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+
+	"github.com/containernetworking/cni/pkg/types"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/kubefay/kubefay/pkg/cni/api"
+)
+
+// Annotations users put on namespaces and pods. The short forms are the
+// original Kubefay's public API; the prefixed forms are aliases.
+var (
+	// SubnetAnnotations on a Namespace name the SubNet of its pods.
+	SubnetAnnotations = []string{"subnet", "kubefay.io/subnet"}
+	// StaticIPAnnotations on a Pod give it that IPv4 address.
+	StaticIPAnnotations = []string{"IPv4", "kubefay.io/ipv4"}
+)
+
+func firstAnnotation(ann map[string]string, keys []string) (string, string) {
+	for _, k := range keys {
+		if v, ok := ann[k]; ok && v != "" {
+			return k, v
+		}
+	}
+	return "", ""
+}
+
+// podInfo reads the pod's namespace (its subnet annotation) and the pod
+// (its static IP annotation) from the API, directly: a pod being created is
+// often not yet in an informer cache.
+func podInfo(c client.Reader) PodInfo {
+	return func(ctx context.Context, pod *PodRef) error {
+		var ns corev1.Namespace
+		if err := c.Get(ctx, client.ObjectKey{Name: pod.Namespace}, &ns); err != nil {
+			return api.TryAgainLater("read namespace %s: %v", pod.Namespace, err)
+		}
+		_, pod.Subnet = firstAnnotation(ns.Annotations, SubnetAnnotations)
+		var p corev1.Pod
+		if err := c.Get(ctx, client.ObjectKey{Namespace: pod.Namespace, Name: pod.Name}, &p); err != nil {
+			return api.TryAgainLater("read pod %s/%s: %v", pod.Namespace, pod.Name, err)
+		}
+		if pod.UID == "" {
+			pod.UID = string(p.UID)
+		}
+		if key, v := firstAnnotation(p.Annotations, StaticIPAnnotations); v != "" {
+			ip, err := netip.ParseAddr(v)
+			if err != nil || !ip.Is4() {
+				return &types.Error{Code: types.ErrInvalidNetworkConfig,
+					Msg: fmt.Sprintf("pod %s/%s: annotation %s=%q is not an IPv4 address", pod.Namespace, pod.Name, key, v)}
+			}
+			pod.StaticIP = ip
+		}
+		return nil
+	}
+}
