@@ -66,22 +66,28 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.1f", b - a}'; }
 STEP_NAMES=()
 STEP_TIMES=()
 STEP_NOTES=()
+# note TEXT: annotate the current step's summary line (e.g. "cached", "reused").
+note() { mkdir -p "$REG"; echo "$*" >"$REG/.step-note"; }
 # step LABEL FUNC ARGS...: run one step, print "[lab] LABEL (1.2s)" and remember it for the summary.
-# The function may set STEP_NOTE (e.g. "cached", "reused") to annotate its line.
+# The step runs as a background job so that `set -e` applies inside it (bash ignores errexit in
+# functions called from an `||` list): any failing command fails the step.
 step() {
-  local label=$1 t0 rc=0; shift
-  STEP_NOTE=""
+  local label=$1 t0 rc=0 n=""; shift
+  rm -f "$REG/.step-note"
   t0=$(now)
   log "$label ..."
-  "$@" || rc=$?
-  STEP_NAMES+=("$label"); STEP_TIMES+=("$(since "$t0")"); STEP_NOTES+=("${STEP_NOTE:-}")
+  ( set -e; "$@" ) &
+  wait $! || rc=$?
+  [ -f "$REG/.step-note" ] && n=$(cat "$REG/.step-note")
+  rm -f "$REG/.step-note"
+  STEP_NAMES+=("$label"); STEP_TIMES+=("$(since "$t0")"); STEP_NOTES+=("$n")
   if [ "$rc" != 0 ]; then
     STEP_NOTES[-1]="FAILED"
     log "$label FAILED after ${STEP_TIMES[-1]}s"
     summary
     exit "$rc"
   fi
-  log "$label done (${STEP_TIMES[-1]}s${STEP_NOTE:+, $STEP_NOTE})"
+  log "$label done (${STEP_TIMES[-1]}s${n:+, $n})"
 }
 summary() {
   local i

@@ -170,7 +170,7 @@ cp_up() {
   ensure apiserver-forwarder start_forwarder forwarder_healthy 10
   ensure kube-controller-manager start_kcm kcm_healthy 60
   ensure kube-scheduler start_scheduler sched_healthy 60
-  if [ ${#STARTED[@]} = 0 ]; then STEP_NOTE="reused"; elif [ ${#REUSED[@]} -gt 0 ]; then STEP_NOTE="restarted ${STARTED[*]}"; fi
+  if [ ${#STARTED[@]} = 0 ]; then note reused; elif [ ${#REUSED[@]} -gt 0 ]; then note "restarted ${STARTED[*]}"; fi
 }
 
 cp_down() {

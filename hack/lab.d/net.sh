@@ -8,7 +8,7 @@ deps_up() { "$ROOT/hack/install-deps.sh"; }
 k8s_bins_up() {
   local out
   out=$("$ROOT/hack/k8s/build.sh" 2>&1) || { echo "$out" >&2; return 1; }
-  grep -q cached <<<"$out" && STEP_NOTE=cached
+  grep -q cached <<<"$out" && note cached
   return 0
 }
 

@@ -26,7 +26,7 @@ node_healthy() {
 node_up() {
   local n=$1 idx=$2
   valid_node_name "$n" || die "bad node name $n"
-  if node_healthy "$n" && [ "$(node_idx "$n")" = "$idx" ]; then STEP_NOTE=reused; return 0; fi
+  if node_healthy "$n" && [ "$(node_idx "$n")" = "$idx" ]; then note reused; return 0; fi
   node_down "$n" >/dev/null 2>&1 || true
   mkdir -p "$(node_reg "$n")/pids" "$(node_dir "$n")/logs" "$(node_dir "$n")/fs"
   echo "$idx" >"$(node_reg "$n")/idx"
@@ -48,6 +48,10 @@ node_netns_up() {
   ip link add "$veth" type veth peer name ul0 netns "$ns"
   ip link set "$veth" master "$BR" up
   ip -n "$ns" link set ul0 arp off up
+  # the userspace datapath reads frames with AF_PACKET and never completes partial checksums:
+  # no TX checksum offload on either end of the node's NIC (OVS-LAB pitfall 3)
+  ethtool -K "$veth" tx off >/dev/null
+  ip netns exec "$ns" ethtool -K ul0 tx off >/dev/null
   ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.disable_ipv6=1 \
     net.ipv6.conf.default.disable_ipv6=1 net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.rp_filter=0 \
     net.ipv4.conf.default.rp_filter=0
@@ -242,7 +246,8 @@ node_down() {
 }
 
 node_status() {
-  local n=$1 dm p line="  $n ($(idx_ip "$(node_idx "$n")")):"
+  local n=$1 dm p line
+  line="  $n ($(idx_ip "$(node_idx "$n")")):"
   for dm in "${NODE_DAEMONS[@]}"; do
     if p=$(pid_live "$(node_pidfile "$n" "$dm")"); then line+=" $dm=$p"; else line+=" $dm=STOPPED"; fi
   done
