@@ -54,7 +54,7 @@ fmt: ## gofmt
 	gofmt -w $$(git ls-files '*.go')
 
 generate: ## deepcopy and CRD YAML (controller-gen)
-	hack/update-codegen.sh
+	hack/codegen.sh
 
 clean: ## remove build outputs (not the cached Kubernetes binaries)
 	rm -rf $(BIN) $(OUT)/images

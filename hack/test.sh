@@ -42,7 +42,7 @@ if [ "$stage" = all ] || [ "$stage" = e2e ]; then
   }
   trap cleanup EXIT
   # KFLAB_KUBEFAY=0: lab without kubefay (nodes stay NotReady), only the lab tests run.
-  export KFLAB_KUBEFAY=${KFLAB_KUBEFAY:-0}
+  export KFLAB_KUBEFAY=${KFLAB_KUBEFAY:-1}
   hack/lab up --nodes 2
   E2E_RUN=${E2E_RUN:-}
   if [ "${KFLAB_KUBEFAY:-1}" = 0 ]; then E2E_RUN='^TestLab'; fi

@@ -71,6 +71,9 @@ node_mntns_up() {
     mkdir_track "$dst"
     nsx "$n" mount --bind "$src" "$dst"
   done
+  # like a systemd host: mounts are shared, so mountPropagation (HostToContainer, e.g. the agent's
+  # view of /var/run/netns) works for pods of this node
+  nsx "$n" mount --make-rshared /
 }
 
 vsctl() { local n=$1; shift; nsx "$n" ovs-vsctl --timeout=30 "$@"; }

@@ -1,0 +1,122 @@
+package controller
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+)
+
+// Config is the controller's configuration file (controller.yaml in the
+// kubefay-config ConfigMap).
+type Config struct {
+	// DefaultSubnet is created at start if it does not exist.
+	DefaultSubnet SubnetConfig `json:"defaultSubnet"`
+	// MetricsAddress serves /metrics ("0" disables); default ":10352".
+	MetricsAddress string `json:"metricsAddress,omitempty"`
+	// HealthAddress serves /healthz and /readyz; default ":10353".
+	HealthAddress string `json:"healthAddress,omitempty"`
+	// LeaderElection of the active replica.
+	LeaderElection LeaderElectionConfig `json:"leaderElection,omitempty"`
+	// GC tunes the garbage collector of allocations and blocks.
+	GC GCConfig `json:"gc,omitempty"`
+	// StatusInterval is the least time between two status writes of one
+	// SubNet (default 2s): under a storm of pod creations the status lags
+	// by at most this much instead of costing one write per pod.
+	StatusInterval metav1.Duration `json:"statusInterval,omitempty"`
+}
+
+// SubnetConfig describes the default SubNet.
+type SubnetConfig struct {
+	Name       string   `json:"name"`
+	CIDR       string   `json:"cidr"`
+	Gateway    string   `json:"gateway,omitempty"`
+	ExcludeIPs []string `json:"excludeIPs,omitempty"`
+	BlockSize  int32    `json:"blockSize,omitempty"`
+}
+
+// LeaderElectionConfig configures the lease of the active replica.
+type LeaderElectionConfig struct {
+	// Enabled defaults to true.
+	Enabled *bool `json:"enabled,omitempty"`
+	// Namespace of the Lease; default $POD_NAMESPACE, else kube-system.
+	Namespace string `json:"namespace,omitempty"`
+	// Name of the Lease; default kubefay-controller.
+	Name string `json:"name,omitempty"`
+}
+
+// GCConfig tunes the garbage collector.
+type GCConfig struct {
+	// Interval between two passes (default 60s).
+	Interval metav1.Duration `json:"interval,omitempty"`
+	// Grace: allocations younger than this are never collected, so that a
+	// pod being added (allocated before the pod shows in the informer
+	// cache) is never raced (default 30s).
+	Grace metav1.Duration `json:"grace,omitempty"`
+}
+
+// LoadConfig reads a configuration file and applies the defaults.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	c := &Config{}
+	if err := yaml.UnmarshalStrict(data, c); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	c.Default()
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Default fills in the defaults of unset fields.
+func (c *Config) Default() {
+	if c.MetricsAddress == "" {
+		c.MetricsAddress = ":10352"
+	}
+	if c.HealthAddress == "" {
+		c.HealthAddress = ":10353"
+	}
+	if c.LeaderElection.Enabled == nil {
+		t := true
+		c.LeaderElection.Enabled = &t
+	}
+	if c.LeaderElection.Namespace == "" {
+		c.LeaderElection.Namespace = os.Getenv("POD_NAMESPACE")
+	}
+	if c.LeaderElection.Namespace == "" {
+		c.LeaderElection.Namespace = "kube-system"
+	}
+	if c.LeaderElection.Name == "" {
+		c.LeaderElection.Name = "kubefay-controller"
+	}
+	if c.GC.Interval.Duration == 0 {
+		c.GC.Interval.Duration = time.Minute
+	}
+	if c.GC.Grace.Duration == 0 {
+		c.GC.Grace.Duration = 30 * time.Second
+	}
+	if c.StatusInterval.Duration == 0 {
+		c.StatusInterval.Duration = 2 * time.Second
+	}
+}
+
+// Validate checks what the API server would only reject later.
+func (c *Config) Validate() error {
+	if c.DefaultSubnet.Name == "" {
+		return fmt.Errorf("defaultSubnet.name is required")
+	}
+	if _, err := netip.ParsePrefix(c.DefaultSubnet.CIDR); err != nil {
+		return fmt.Errorf("defaultSubnet.cidr: %w", err)
+	}
+	if c.GC.Interval.Duration < 0 || c.GC.Grace.Duration < 0 {
+		return fmt.Errorf("gc.interval and gc.grace must not be negative")
+	}
+	return nil
+}

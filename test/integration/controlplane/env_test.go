@@ -1,0 +1,110 @@
+// Package controlplane tests kubefay's CRDs, IPAM and controller against a
+// real etcd + kube-apiserver (pkg/testing/apiserver).
+package controlplane
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/rest"
+	"k8s.io/klog/v2"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/kubefay/kubefay/pkg/controller"
+	"github.com/kubefay/kubefay/pkg/testing/apiserver"
+)
+
+func init() {
+	// controller-runtime logs through klog, like the binaries.
+	ctrllog.SetLogger(klog.NewKlogr())
+}
+
+// env is an API server with kubefay's CRDs installed.
+type env struct {
+	srv    *apiserver.Server
+	cfg    *rest.Config
+	scheme *runtime.Scheme
+	c      client.Client
+}
+
+func setup(t testing.TB) *env {
+	t.Helper()
+	srv := apiserver.Start(t, apiserver.Options{})
+	root, err := apiserver.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := srv.InstallCRDs(ctx, filepath.Join(root, "build", "crds")); err != nil {
+		t.Fatal(err)
+	}
+	scheme, err := controller.NewScheme()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.New(srv.Config(), client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{srv: srv, cfg: srv.Config(), scheme: scheme, c: c}
+}
+
+// startCache starts an informer cache, as an agent or the controller has,
+// and stops it when the test ends.
+func (e *env) startCache(t testing.TB) cache.Cache {
+	t.Helper()
+	ca, err := cache.New(e.cfg, cache.Options{Scheme: e.scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := ca.Start(ctx); err != nil {
+			t.Errorf("cache: %v", err)
+		}
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	return ca
+}
+
+// runController runs kubefay-controller's manager until the test ends.
+func (e *env) runController(t testing.TB, cfg *controller.Config) {
+	t.Helper()
+	cfg.Default()
+	mgr, err := controller.NewManager(e.cfg, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := mgr.Start(ctx); err != nil {
+			t.Errorf("controller: %v", err)
+		}
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+// eventually polls cond until it returns "" or the timeout passes, then
+// fails with cond's last answer.
+func eventually(t testing.TB, timeout time.Duration, cond func() string) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	last := ""
+	for time.Now().Before(deadline) {
+		if last = cond(); last == "" {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("after %v: %s", timeout, last)
+}

@@ -1,0 +1,12 @@
+package controlplane
+
+import (
+	"os"
+	"testing"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	stopBenchEnv()
+	os.Exit(code)
+}
