@@ -43,7 +43,7 @@ if [ "$stage" = all ] || [ "$stage" = e2e ]; then
   trap cleanup EXIT
   # KFLAB_KUBEFAY=0: lab without kubefay (nodes stay NotReady), only the lab tests run.
   export KFLAB_KUBEFAY=${KFLAB_KUBEFAY:-1}
-  hack/lab up --nodes 2
+  KFLAB_DEMO=0 hack/lab up --nodes 2
   E2E_RUN=${E2E_RUN:-}
   if [ "${KFLAB_KUBEFAY:-1}" = 0 ]; then E2E_RUN='^TestLab'; fi
   KUBECONFIG=$(hack/lab kubeconfig) go test -count=1 -p 1 -timeout 30m -v ${E2E_RUN:+-run "$E2E_RUN"} ./test/e2e/... 2>&1 | tee "$ROOT/_output/e2e.log" | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|e2e_' || true

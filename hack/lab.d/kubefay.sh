@@ -1,7 +1,23 @@
 # shellcheck shell=bash
 # kubefay into the lab the way a user installs it: CRDs + manifests (lab overlay: netdev datapath).
+# A rebuilt image (same tag, new content) is imported into every node and the agent/controller
+# pods are restarted, so `hack/lab up` after a code change runs the new code.
 kubefay_install() {
+  local tar=$IMAGES/kubefay.tar sum old="" n
+  [ -f "$tar" ] || die "$tar missing (build/images/build.sh)"
+  sum=$(sha256sum "$tar" | cut -c1-16)
+  [ -f "$REG/kubefay-image" ] && old=$(cat "$REG/kubefay-image")
+  if [ "$sum" != "$old" ]; then
+    for n in $(lab_nodes); do
+      nsx "$n" ctr -a /run/containerd/containerd.sock -n k8s.io images import "$tar" >/dev/null
+    done
+  fi
   kc apply --server-side --force-conflicts -k "$ROOT/hack/lab.d/kustomize" >/dev/null
+  if [ -n "$old" ] && [ "$sum" != "$old" ]; then
+    kc -n kube-system rollout restart daemonset/kubefay-agent deployment/kubefay-controller >/dev/null
+    note "new image $sum, restarted"
+  fi
+  echo "$sum" >"$REG/kubefay-image"
   kc -n kube-system rollout status daemonset/kubefay-agent --timeout=180s >/dev/null
   kc -n kube-system rollout status deployment/kubefay-controller --timeout=180s >/dev/null
 }

@@ -106,13 +106,14 @@ host_restore() {
     for _ in 1 2 3 4 5; do mountpoint -q /run/netns || break; umount /run/netns 2>/dev/null || sleep 0.3; done
     rmdir /run/netns 2>/dev/null || true
   fi
-  rm -rf "$REG/host" "$REG/pids" "$REG/nodes" "$REG/ns"
+  rm -rf "$REG/host" "$REG/pids" "$REG/nodes" "$REG/ns" "$REG/kubefay-image"
   rm -f "$REG/lock.tmp"
   rm -rf "$LAB"
 }
 
 # host_snapshot: the host state `down` must restore, in a stable text form (test.sh diffs it).
 host_snapshot() {
+  set +o pipefail   # an empty section (no iptables rules, no processes) is not an error
   echo "## netns"; ip netns list 2>/dev/null | awk '{print $1}' | sort
   echo "## links"; ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort
   echo "## routes"; ip route show table all | grep -v '^local\|^broadcast\|proto kernel' | sort
@@ -120,4 +121,5 @@ host_snapshot() {
   echo "## iptables"; iptables-save 2>/dev/null | grep -v '^#' | sed 's/\[[0-9]*:[0-9]*\]//' | sort
   echo "## sysctls"; for s in "${GLOBAL_SYSCTLS[@]}" net.ipv4.ip_forward; do echo "$s=$(sysctl -n "$s")"; done
   echo "## processes"; ps -eo comm= | grep -E '^(etcd|kube-|kubelet|containerd|ovs|socat|agnhost|kubefay)' | sort | uniq -c
+  return 0
 }

@@ -26,20 +26,36 @@ func BaseFlows(n Node) []*of.Flow {
 
 		// ConntrackState: invalid packets die; replies of connections that
 		// entered from gw0 (e.g. service traffic kube-proxy DNATed on the
-		// host) go back to gw0 so the host can undo its NAT.
+		// host) go back to gw0 so the host can undo its NAT — unless they
+		// come from gw0 themselves (routed between subnets by the host),
+		// which would loop them between OVS and the host.
 		of.NewFlow(ConntrackState.ID).Cookie(c).Priority(210).MatchIP().
 			Match(func(m *of.Match) { m.CTState(of.CTTracked|of.CTInvalid, of.CTTracked|of.CTInvalid) }).Drop(),
+		of.NewFlow(ConntrackState.ID).Cookie(c).Priority(205).MatchIP().
+			Match(func(m *of.Match) {
+				m.CTState(of.CTTracked|of.CTReply, of.CTTracked|of.CTReply)
+				m.RegBits(SourceReg, SourceGateway, 0, 3)
+			}).
+			Actions(of.GotoTable(EgressRules.ID)),
 		of.NewFlow(ConntrackState.ID).Cookie(c).Priority(200).MatchIP().
 			Match(func(m *of.Match) {
 				m.CTState(of.CTTracked|of.CTReply, of.CTTracked|of.CTReply)
 				m.CTMarkMasked(CTMarkFromGateway, CTMarkFromGateway)
 			}).
 			Actions(of.SetEthDst(n.GatewayMAC), of.LoadReg(OutputReg, gw, 0, 31), of.GotoTable(Output.ID)),
+		// A pod that still has gw0's MAC for its gateway (learned before an
+		// upgrade) is routed like one that has the router MAC.
+		of.NewFlow(ConntrackState.ID).Cookie(c).Priority(10).MatchEthDst(n.GatewayMAC).
+			Match(func(m *of.Match) { m.RegBits(SourceReg, SourcePod, 0, 3) }).
+			Actions(of.SetEthDst(RouterMAC), of.GotoTable(EgressRules.ID)),
 		of.NewFlow(ConntrackState.ID).Cookie(c).Priority(0).Actions(of.GotoTable(EgressRules.ID)),
 
 		of.NewFlow(EgressRules.ID).Cookie(c).Priority(0).Actions(of.GotoTable(L3Forwarding.ID)),
 
-		// L3Forwarding: the router MAC addressed to this node's own address.
+		// L3Forwarding: routed traffic for no pod of the cluster (the host,
+		// services, the outside) goes to the host through gw0.
+		of.NewFlow(L3Forwarding.ID).Cookie(c).Priority(10).MatchEthDst(RouterMAC).
+			Actions(of.SetEthSrc(RouterMAC), of.SetEthDst(n.GatewayMAC), of.GotoTable(L2Forwarding.ID)),
 		of.NewFlow(L3Forwarding.ID).Cookie(c).Priority(0).Actions(of.GotoTable(L2Forwarding.ID)),
 
 		// L2Forwarding: gw0 is a port like the pods'.

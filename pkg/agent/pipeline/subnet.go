@@ -2,15 +2,18 @@ package pipeline
 
 import of "github.com/kubefay/kubefay/pkg/ovs/openflow"
 
-// SubnetFlows answer ARP for a subnet: its gateway is gw0, and any other
-// address that is not a local pod (those have their own, higher-priority
-// answer) is behind the router.
+// SubnetFlows answer ARP for a subnet: its gateway, and any other address
+// that is not a local pod (those have their own, higher-priority answer), is
+// the distributed router. Pods send everything that leaves their L2 segment
+// to the router MAC; L3Forwarding routes it in OVS (to a local pod, a remote
+// node through the tunnel, or the host through gw0), so traffic between
+// subnets never detours through the host and is symmetric on every node.
 func SubnetFlows(n Node, s Subnet) []*of.Flow {
 	c := Cookie(FeatureSubnet, hashID(s.Name))
 	return []*of.Flow{
 		of.NewFlow(ARPResponder.ID).Cookie(c).Priority(200).MatchARP().
 			Match(func(m *of.Match) { m.ARPOp(1).ARPTpa(s.Gateway) }).
-			Actions(arpReply(n.GatewayMAC, s.Gateway)...),
+			Actions(arpReply(RouterMAC, s.Gateway)...),
 		of.NewFlow(ARPResponder.ID).Cookie(c).Priority(100).MatchARP().
 			Match(func(m *of.Match) { m.ARPOp(1).ARPTpaNet(s.CIDR) }).
 			Actions(arpReplyAnyTarget(RouterMAC)...),
