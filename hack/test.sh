@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: everything CI runs, in order. Installs what it needs itself.
 #   hack/test.sh            vet + unit + integration + e2e
-#   hack/test.sh unit|integration|e2e   one stage
+#   hack/test.sh unit|integration|bench|e2e   one stage
 # Under CI=true an integration test whose tool is missing fails instead of skipping.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +26,12 @@ fi
 if [ "$stage" = all ] || [ "$stage" = integration ]; then
   step "integration tests (real OVS, real apiserver)"
   go test -count=1 -p 1 -timeout 20m ./test/integration/...
+fi
+
+if [ "$stage" = all ] || [ "$stage" = bench ]; then
+  step "benchmarks against the OVS tools (same run; ratio = ours / tool)"
+  go test -count=1 -p 1 -run '^$' -bench . -benchtime 5x ./pkg/ovs/openflow/ ./pkg/ovs/ovsdb/ 2>&1 | tee "$ROOT/_output/bench.log" | grep -E '^(Benchmark|ok|FAIL)'
+  grep -q '^FAIL' "$ROOT/_output/bench.log" && exit 1
 fi
 
 if [ "$stage" = all ] || [ "$stage" = e2e ]; then
