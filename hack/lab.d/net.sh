@@ -120,6 +120,7 @@ host_snapshot() {
   echo "## mounts"; awk '{print $2, $3}' /proc/self/mounts | grep -v '^/proc\|^/sys' | sort
   echo "## iptables"; iptables-save 2>/dev/null | grep -v '^#' | sed 's/\[[0-9]*:[0-9]*\]//' | sort
   echo "## sysctls"; for s in "${GLOBAL_SYSCTLS[@]}" net.ipv4.ip_forward; do echo "$s=$(sysctl -n "$s")"; done
-  echo "## processes"; ps -eo comm= | grep -E '^(etcd|kube-|kubelet|containerd|ovs|socat|agnhost|kubefay)' | sort | uniq -c
+  # processes that already exited but are not reaped yet (state Z) do not count
+  echo "## processes"; ps -eo stat=,comm= | awk '$1 !~ /^Z/ {print $2}' | grep -E '^(etcd|kube-|kubelet|containerd|ovs|socat|agnhost|kubefay)' | sort | uniq -c
   return 0
 }
