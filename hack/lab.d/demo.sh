@@ -13,7 +13,9 @@ demo_show() {
   echo
   kc get subnets
   echo
-  printf '%-26s %-16s -> %s\n' "from (namespace/pod)" "its IP" "HTTP /hostname of each other pod"
+  local svc
+  svc=$(kc -n demo get service web -o jsonpath='{.spec.clusterIP}')
+  printf '%-26s %-16s -> %s\n' "from (namespace/pod)" "its IP" "HTTP /hostname of each other pod; service demo/web ($svc); external host $EXT_IP (sees which source)"
   for src in $rows; do
     IFS=/ read -r sns sname ip <<<"$src"
     out=""
@@ -27,6 +29,16 @@ demo_show() {
         out+=" $dns/$dname=FAIL"
       fi
     done
+    if r=$(kc exec -n "$sns" "$sname" -- curl -s -m 3 "http://$svc/hostname" 2>/dev/null) && [ -n "$r" ]; then
+      out+=" service=ok($r)"
+    else
+      out+=" service=FAIL"
+    fi
+    if r=$(kc exec -n "$sns" "$sname" -- curl -s -m 3 "http://$EXT_IP:8080/clientip" 2>/dev/null) && [ -n "$r" ]; then
+      out+=" external=ok(seen as ${r%:*})"
+    else
+      out+=" external=FAIL"
+    fi
     printf '%-26s %-16s ->%s\n' "$sns/$sname" "$ip" "$out"
   done
   echo

@@ -145,13 +145,15 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 	ports := ovsPorts{vs: vs, bridge: cfg.Bridge}
 	handler := &CNIHandler{
 		IPAM: ipamAdapter{a: alloc, node: node}, Ports: ports, Plumbing: &podif.Plumber{}, Flows: flows,
-		PodInfo: podInfo(c), MTU: mtu, Netdev: cfg.DatapathType == config.DatapathNetdev,
+		PodInfo: podInfo(c, informers), MTU: mtu, Netdev: cfg.DatapathType == config.DatapathNetdev,
 		Events: newEventRecorder(ctx, c, node), Ready: h.Ready,
 	}
 	// pods that were running before this start keep their flows: rebuild them from OVS
-	if err := restorePods(ctx, handler, ports, informers); err != nil {
+	stale, err := restorePods(ctx, handler, ports, informers)
+	if err != nil {
 		return fmt.Errorf("restore pod flows: %w", err)
 	}
+	go removeStale(ctx, handler, h.Ready, stale)
 	watch(ctx, informers, sync.trigger, &v1alpha1.SubNet{}, &v1alpha1.IPAMBlock{}, &corev1.Node{})
 	go sync.run(ctx, func(ctx context.Context) error {
 		v, err := readView(ctx, informers)

@@ -23,6 +23,9 @@ type SubnetView struct {
 	CIDR        netip.Prefix
 	Gateway     netip.Addr
 	NATOutgoing bool
+	// Private and AllowFrom: see pipeline.Subnet.
+	Private   bool
+	AllowFrom []netip.Prefix
 }
 
 // BlockView is an IPAMBlock: its owner node and, for addresses living on
@@ -63,7 +66,8 @@ func (v ClusterView) RemoteBlocks(me string) []pipeline.RemoteBlock {
 func (v ClusterView) PipelineSubnets() []pipeline.Subnet {
 	out := make([]pipeline.Subnet, 0, len(v.Subnets))
 	for _, s := range v.Subnets {
-		out = append(out, pipeline.Subnet{Name: s.Name, CIDR: s.CIDR, Gateway: s.Gateway})
+		out = append(out, pipeline.Subnet{Name: s.Name, CIDR: s.CIDR, Gateway: s.Gateway,
+			Private: s.Private, AllowFrom: s.AllowFrom})
 	}
 	return out
 }

@@ -98,7 +98,7 @@ func (h *CNIHandler) Add(ctx context.Context, req *api.Request) (res *current.Re
 		return nil, fmt.Errorf("wire %s into the pod: %w", ifName, err)
 	}
 	ofport, err := h.Ports.EnsurePodPort(ctx, hostIf, map[string]string{
-		ExternalIDOwner: "pod", ExternalIDNamespace: pod.Namespace, ExternalIDPod: pod.Name,
+		ExternalIDOwner: "pod", ExternalIDNamespace: pod.Namespace, ExternalIDPod: pod.Name, ExternalIDPodUID: pod.UID,
 		ExternalIDContainerID: req.ContainerID, ExternalIDInterface: ifName,
 		ExternalIDIP: alloc.IP.String(), ExternalIDMAC: wired.PodMAC.String(), ExternalIDSubnet: alloc.Subnet,
 		ExternalIDGateway: alloc.Gateway.String(),
@@ -159,6 +159,7 @@ func (h *CNIHandler) Del(ctx context.Context, req *api.Request) error {
 		ifName = podif.DefaultIfName
 	}
 	hostIf := podif.HostIfName(req.ContainerID, ifName)
+	start := time.Now()
 	h.Flows.Set(podOwner(req.ContainerID, ifName), nil)
 	if _, err := h.Flows.Sync(ctx); err != nil {
 		return api.TryAgainLater("remove flows of container %s: %v", short(req.ContainerID), err)
@@ -172,7 +173,7 @@ func (h *CNIHandler) Del(ctx context.Context, req *api.Request) error {
 	if err := h.IPAM.Release(ctx, req.ContainerID, ifName); err != nil {
 		return api.TryAgainLater("release address of container %s: %v", short(req.ContainerID), err)
 	}
-	klog.V(2).InfoS("pod network deleted", "pod", req.Pod.String(), "container", short(req.ContainerID))
+	klog.InfoS("pod network deleted", "pod", req.Pod.String(), "container", short(req.ContainerID), "duration", time.Since(start))
 	return nil
 }
 

@@ -63,6 +63,7 @@ const (
 	ExternalIDOwner       = "kubefay-owner" // "pod"
 	ExternalIDNamespace   = "kubefay-pod-namespace"
 	ExternalIDPod         = "kubefay-pod-name"
+	ExternalIDPodUID      = "kubefay-pod-uid"
 	ExternalIDContainerID = "kubefay-container-id"
 	ExternalIDInterface   = "kubefay-interface"
 	ExternalIDIP          = "kubefay-ip"

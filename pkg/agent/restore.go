@@ -4,33 +4,39 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/klog/v2"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kubefay/kubefay/pkg/agent/pipeline"
+	"github.com/kubefay/kubefay/pkg/cni/api"
 )
 
 // restorePods rebuilds the desired flows of the pods attached before this
 // agent started, from the external IDs on their OVS ports, so that the
 // first sync keeps their flows instead of deleting them. Ports of pods that
-// no longer exist are left to the CNI runtime's DEL/GC and to the IPAM
-// garbage collector; their flows are not restored.
-func restorePods(ctx context.Context, h *CNIHandler, ports Ports, pods client.Reader) error {
+// no longer exist (deleted while the agent was down; a re-created pod with
+// the same name has another UID) are removed with their veth and address.
+//
+// It returns the DEL requests for the stale ports; the caller runs them after
+// the first node sync, so that their flow sync does not race the node flows.
+func restorePods(ctx context.Context, h *CNIHandler, ports Ports, pods client.Reader) ([]*api.Request, error) {
 	list, err := ports.ListPodPorts(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var podList corev1.PodList
 	if err := pods.List(ctx, &podList); err != nil {
-		return err
+		return nil, err
 	}
-	live := map[string]bool{}
+	live := map[string]string{} // namespace/name -> UID
 	for _, p := range podList.Items {
-		live[p.Namespace+"/"+p.Name] = true
+		live[p.Namespace+"/"+p.Name] = string(p.UID)
 	}
-	restored, stale := 0, 0
+	restored := 0
+	var stale []*api.Request
 	for _, p := range list {
 		ids := p.ExternalIDs
 		ip, err1 := netip.ParsePrefix(ids[ExternalIDIP])
@@ -39,8 +45,10 @@ func restorePods(ctx context.Context, h *CNIHandler, ports Ports, pods client.Re
 			klog.InfoS("pod port without usable identity, leaving it to GC", "port", p.Name)
 			continue
 		}
-		if !live[ids[ExternalIDNamespace]+"/"+ids[ExternalIDPod]] {
-			stale++
+		uid, ok := live[ids[ExternalIDNamespace]+"/"+ids[ExternalIDPod]]
+		if !ok || (ids[ExternalIDPodUID] != "" && ids[ExternalIDPodUID] != uid) {
+			stale = append(stale, &api.Request{Command: api.CommandDel, ContainerID: ids[ExternalIDContainerID],
+				IfName: ids[ExternalIDInterface]})
 			continue
 		}
 		h.Flows.Set(podOwner(ids[ExternalIDContainerID], ids[ExternalIDInterface]), pipeline.PodFlows(pipeline.Pod{
@@ -48,6 +56,27 @@ func restorePods(ctx context.Context, h *CNIHandler, ports Ports, pods client.Re
 			OFPort: p.OFPort, MAC: mac, IP: ip.Addr()}))
 		restored++
 	}
-	klog.InfoS("restored pod flows from OVS ports", "restored", restored, "podGone", stale)
-	return nil
+	klog.InfoS("restored pod flows from OVS ports", "restored", restored, "podGone", len(stale))
+	return stale, nil
+}
+
+// removeStale deletes the ports of gone pods once the node is set up.
+func removeStale(ctx context.Context, h *CNIHandler, ready func() bool, stale []*api.Request) {
+	if len(stale) == 0 {
+		return
+	}
+	for !ready() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	for _, req := range stale {
+		if err := h.Del(ctx, req); err != nil {
+			klog.ErrorS(err, "remove the port of a pod that is gone", "container", short(req.ContainerID))
+		} else {
+			klog.InfoS("removed the port of a pod that is gone", "container", short(req.ContainerID))
+		}
+	}
 }

@@ -47,6 +47,10 @@ type Subnet struct {
 	Name    string
 	CIDR    netip.Prefix
 	Gateway netip.Addr
+	// Private subnets accept new connections only from themselves, from
+	// AllowFrom, and from this node (probes).
+	Private   bool
+	AllowFrom []netip.Prefix
 }
 
 // Pod is a local pod interface attached to br-int.

@@ -21,7 +21,8 @@ func testNode() Node {
 		NodeAddress: netip.MustParseAddr("10.192.0.2"),
 		Subnets: []Subnet{
 			{Name: "defaultnet", CIDR: netip.MustParsePrefix("10.192.0.0/16"), Gateway: netip.MustParseAddr("10.192.0.1")},
-			{Name: "newnet", CIDR: netip.MustParsePrefix("10.182.0.0/16"), Gateway: netip.MustParseAddr("10.182.0.1")},
+			{Name: "newnet", CIDR: netip.MustParsePrefix("10.182.0.0/16"), Gateway: netip.MustParseAddr("10.182.0.1"),
+				Private: true, AllowFrom: []netip.Prefix{netip.MustParsePrefix("10.172.0.0/16")}},
 		},
 	}
 }

@@ -10,7 +10,7 @@ import of "github.com/kubefay/kubefay/pkg/ovs/openflow"
 // subnets never detours through the host and is symmetric on every node.
 func SubnetFlows(n Node, s Subnet) []*of.Flow {
 	c := Cookie(FeatureSubnet, hashID(s.Name))
-	return []*of.Flow{
+	flows := []*of.Flow{
 		of.NewFlow(ARPResponder.ID).Cookie(c).Priority(200).MatchARP().
 			Match(func(m *of.Match) { m.ARPOp(1).ARPTpa(s.Gateway) }).
 			Actions(arpReply(RouterMAC, s.Gateway)...),
@@ -18,6 +18,33 @@ func SubnetFlows(n Node, s Subnet) []*of.Flow {
 			Match(func(m *of.Match) { m.ARPOp(1).ARPTpaNet(s.CIDR) }).
 			Actions(arpReplyAnyTarget(RouterMAC)...),
 	}
+	if s.Private {
+		flows = append(flows, isolationFlows(n, s, c)...)
+	}
+	return flows
+}
+
+// isolationFlows make a private subnet unreachable for new connections from
+// other subnets (IngressRules): replies and established connections pass,
+// as do its own members, the allowed prefixes and this node's own address
+// (kubelet probes come from it).
+func isolationFlows(n Node, s Subnet, c uint64) []*of.Flow {
+	pass := of.GotoTable(ConntrackCommit.ID)
+	flows := []*of.Flow{
+		of.NewFlow(IngressRules.ID).Cookie(c).Priority(100).MatchIP().MatchIPv4DstNet(s.CIDR).Drop(),
+		of.NewFlow(IngressRules.ID).Cookie(c).Priority(110).MatchIP().MatchIPv4DstNet(s.CIDR).
+			Match(func(m *of.Match) { m.CTState(of.CTTracked, of.CTTracked|of.CTNew) }).Actions(pass),
+		of.NewFlow(IngressRules.ID).Cookie(c).Priority(110).MatchIP().MatchIPv4SrcNet(s.CIDR).MatchIPv4DstNet(s.CIDR).Actions(pass),
+	}
+	if n.NodeAddress.IsValid() {
+		flows = append(flows, of.NewFlow(IngressRules.ID).Cookie(c).Priority(110).MatchIP().
+			MatchIPv4Src(n.NodeAddress).MatchIPv4DstNet(s.CIDR).Actions(pass))
+	}
+	for _, a := range s.AllowFrom {
+		flows = append(flows, of.NewFlow(IngressRules.ID).Cookie(c).Priority(110).MatchIP().
+			MatchIPv4SrcNet(a).MatchIPv4DstNet(s.CIDR).Actions(pass))
+	}
+	return flows
 }
 
 // TunnelFlows route an address block owned by another node into the tunnel

@@ -1,0 +1,179 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilrand "k8s.io/apimachinery/pkg/util/rand"
+	"k8s.io/client-go/dynamic"
+)
+
+var subnetGVR = schema.GroupVersionResource{Group: "kubefay.kubefay.github.com", Version: "v1alpha1", Resource: "subnets"}
+
+// createSubnet creates a SubNet (deleted in t.Cleanup) and returns its name.
+func createSubnet(t *testing.T, c *cluster, cidr string) string {
+	t.Helper()
+	dc, err := dynamic.NewForConfig(c.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "e2e-" + utilrand.String(5)
+	obj := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "kubefay.kubefay.github.com/v1alpha1", "kind": "SubNet",
+		"metadata": map[string]any{"name": name},
+		"spec":     map[string]any{"ipVersion": "v4", "cidr": cidr},
+	}}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := dc.Resource(subnetGVR).Create(ctx, obj, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("create SubNet %s (%s): %v", name, cidr, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = dc.Resource(subnetGVR).Delete(ctx, name, metav1.DeleteOptions{})
+	})
+	return name
+}
+
+// annotatedNamespace creates a namespace whose pods use subnet.
+func (e *env) annotatedNamespace(prefix, subnet string) *env {
+	e.t.Helper()
+	ns := createNamespace(e.t, e.c, prefix)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	patch := fmt.Sprintf(`{"metadata":{"annotations":{"subnet":%q}}}`, subnet)
+	if _, err := e.c.cs.CoreV1().Namespaces().Patch(ctx, ns, "application/merge-patch+json", []byte(patch), metav1.PatchOptions{}); err != nil {
+		e.t.Fatal(err)
+	}
+	return &env{t: e.t, c: e.c, ns: ns, nodes: e.nodes}
+}
+
+// TestSubnetsPerNamespace: a namespace annotated `subnet: X` gets addresses
+// from X, a pod's `IPv4` annotation is honoured, and every pod reaches every
+// other pod whatever their subnets and nodes (switched within a subnet,
+// routed between subnets, tunnelled between nodes).
+func TestSubnetsPerNamespace(t *testing.T) {
+	e := setup(t, "subnets")
+	const cidr, static = "10.150.0.0/16", "10.150.255.253"
+	sn := createSubnet(t, e.c, cidr)
+	eb := e.annotatedNamespace("subnets-b", sn)
+
+	var specsA, specsB []*corev1.Pod
+	for _, n := range e.nodes {
+		specsA = append(specsA, netexecPod("a-"+n.Name, n.Name))
+		specsB = append(specsB, netexecPod("b-"+n.Name, n.Name))
+	}
+	specsB[len(specsB)-1].Annotations = map[string]string{"IPv4": static}
+	podsA := e.createPods(specsA...)
+	podsB := eb.createPods(specsB...)
+
+	type member struct {
+		pod  *corev1.Pod
+		cidr string
+	}
+	var all []member
+	for _, p := range podsA {
+		all = append(all, member{p, defaultSubnetCIDR})
+	}
+	for _, p := range podsB {
+		all = append(all, member{p, cidr})
+	}
+	var outs []outcome
+	for _, m := range all {
+		ok := inCIDR(m.pod.Status.PodIP, m.cidr)
+		outs = append(outs, outcome{probe: probe{kind: "subnet addressing", from: m.pod.Namespace + "/" + m.pod.Name, to: "status.podIP",
+			expect: "an address in " + m.cidr}, observed: m.pod.Status.PodIP, ok: ok, attempts: 1})
+	}
+	last := podsB["b-"+e.nodes[len(e.nodes)-1].Name]
+	outs = append(outs, outcome{probe: probe{kind: "static IP", from: last.Name, to: "annotation IPv4",
+		expect: static}, observed: last.Status.PodIP, ok: last.Status.PodIP == static, attempts: 1})
+
+	var probes []probe
+	for _, s := range all {
+		for _, d := range all {
+			if s.pod == d.pod {
+				continue
+			}
+			src, dst := s.pod, d.pod
+			kind := "same subnet"
+			if s.cidr != d.cidr {
+				kind = "cross subnet"
+			}
+			if src.Spec.NodeName != dst.Spec.NodeName {
+				kind += ", cross node"
+			}
+			probes = append(probes, probe{kind: "http /hostname (" + kind + ")",
+				from: src.Namespace + "/" + src.Name, to: dst.Namespace + "/" + dst.Name,
+				expect: fmt.Sprintf("%q", dst.Name),
+				run: func(ctx context.Context) (string, bool) {
+					body, err := e.c.curl(ctx, src, netexecContainer, fmt.Sprintf("http://%s:%d/hostname", dst.Status.PodIP, httpPort))
+					if err != nil {
+						return errText(err), false
+					}
+					return fmt.Sprintf("%q", body), body == dst.Name
+				}})
+		}
+	}
+	outs = append(outs, runProbes(probes, probeWindow)...)
+	reportProbes(t, "subnets", outs)
+}
+
+// TestSubnetErrorsBecomeEvents: a static IP already held by a live pod, and a
+// namespace annotated with a subnet that does not exist, leave the pod
+// without a network and with a Warning event that says why (naming the
+// holder pod / the missing subnet).
+func TestSubnetErrorsBecomeEvents(t *testing.T) {
+	e := setup(t, "subnet-errors")
+	holder := netexecPod("holder", e.nodes[0].Name)
+	holder.Annotations = map[string]string{"IPv4": "10.192.255.250"}
+	e.createPods(holder)
+
+	thief := netexecPod("thief", e.nodes[1].Name)
+	thief.Annotations = map[string]string{"IPv4": "10.192.255.250"}
+	e.createPodsNoWait(thief)
+	e.waitEvent("thief", "holder", 2*time.Minute)
+
+	bad := e.annotatedNamespace("subnet-missing", "no-such-subnet")
+	bad.createPodsNoWait(netexecPod("lost", e.nodes[0].Name))
+	bad.waitEvent("lost", "no-such-subnet", 2*time.Minute)
+}
+
+// createPodsNoWait creates pods in e's namespace without waiting for them.
+func (e *env) createPodsNoWait(pods ...*corev1.Pod) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, p := range pods {
+		p.Namespace = e.ns
+		if _, err := e.c.cs.CoreV1().Pods(e.ns).Create(ctx, p, metav1.CreateOptions{}); err != nil {
+			e.t.Fatalf("create pod %s/%s: %v", e.ns, p.Name, err)
+		}
+	}
+}
+
+// waitEvent waits for a Warning event on pod whose message contains want.
+func (e *env) waitEvent(pod, want string, timeout time.Duration) {
+	e.t.Helper()
+	deadline := time.Now().Add(timeout)
+	var seen []string
+	for time.Now().Before(deadline) {
+		seen = e.podEvents(pod, 20)
+		for _, ev := range seen {
+			if strings.HasPrefix(ev, "Warning") && strings.Contains(ev, want) {
+				e.t.Logf("pod %s/%s: %s", e.ns, pod, ev)
+				return
+			}
+		}
+		time.Sleep(time.Second)
+	}
+	e.t.Fatalf("pod %s/%s: expected a Warning event mentioning %q within %s; events:\n  %s",
+		e.ns, pod, want, timeout, strings.Join(seen, "\n  "))
+}
