@@ -1,0 +1,17 @@
+// Command kubectl-kubefay is a kubectl plugin ("kubectl kubefay ...") that
+// shows kubefay's subnets and who holds each address. See pkg/cli.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/kubefay/kubefay/pkg/cli"
+)
+
+func main() {
+	if err := cli.NewCommand(nil).Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
