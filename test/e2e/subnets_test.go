@@ -18,7 +18,7 @@ import (
 var subnetGVR = schema.GroupVersionResource{Group: "kubefay.kubefay.github.com", Version: "v1alpha1", Resource: "subnets"}
 
 // createSubnet creates a SubNet (deleted in t.Cleanup) and returns its name.
-func createSubnet(t *testing.T, c *cluster, cidr string) string {
+func createSubnet(t *testing.T, c *cluster, cidr string, extra ...map[string]any) string {
 	t.Helper()
 	dc, err := dynamic.NewForConfig(c.cfg)
 	if err != nil {
@@ -30,6 +30,11 @@ func createSubnet(t *testing.T, c *cluster, cidr string) string {
 		"metadata": map[string]any{"name": name},
 		"spec":     map[string]any{"ipVersion": "v4", "cidr": cidr},
 	}}
+	for _, m := range extra {
+		for k, v := range m {
+			obj.Object["spec"].(map[string]any)[k] = v
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if _, err := dc.Resource(subnetGVR).Create(ctx, obj, metav1.CreateOptions{}); err != nil {
@@ -176,4 +181,54 @@ func (e *env) waitEvent(pod, want string, timeout time.Duration) {
 	}
 	e.t.Fatalf("pod %s/%s: expected a Warning event mentioning %q within %s; events:\n  %s",
 		e.ns, pod, want, timeout, strings.Join(seen, "\n  "))
+}
+
+// TestPrivateSubnetIsolation: pods of a private subnet talk to each other
+// and open connections to other subnets (the replies come back), their own
+// node reaches them (kubelet readiness probes: the pods become Ready), but
+// pods of another subnet cannot open connections to them.
+func TestPrivateSubnetIsolation(t *testing.T) {
+	e := setup(t, "private")
+	sn := createSubnet(t, e.c, "10.151.0.0/16", map[string]any{"private": true})
+	ep := e.annotatedNamespace("private-p", sn)
+	var specsP, specsO []*corev1.Pod
+	for _, n := range e.nodes {
+		specsP = append(specsP, netexecPod("p-"+n.Name, n.Name))
+		specsO = append(specsO, netexecPod("o-"+n.Name, n.Name))
+	}
+	podsP := ep.createPods(specsP...) // Ready: the node's probes got through
+	podsO := e.createPods(specsO...)
+
+	fetch := func(src, dst *corev1.Pod, wantOK bool) probe {
+		expect := fmt.Sprintf("%q", dst.Name)
+		if !wantOK {
+			expect = "no answer (isolated)"
+		}
+		return probe{kind: "http /hostname", from: src.Namespace + "/" + src.Name, to: dst.Namespace + "/" + dst.Name,
+			expect: expect,
+			run: func(ctx context.Context) (string, bool) {
+				body, err := e.c.curl(ctx, src, netexecContainer, fmt.Sprintf("http://%s:%d/hostname", dst.Status.PodIP, httpPort))
+				if err != nil {
+					return errText(err), !wantOK
+				}
+				return fmt.Sprintf("%q", body), wantOK && body == dst.Name
+			}}
+	}
+	var allowed, denied []probe
+	for _, p := range podsP {
+		for _, q := range podsP {
+			if p != q {
+				allowed = append(allowed, fetch(p, q, true))
+			}
+		}
+		for _, o := range podsO {
+			allowed = append(allowed, fetch(p, o, true)) // private -> other: replies pass
+			denied = append(denied, fetch(o, p, false))  // other -> private: new connections dropped
+		}
+	}
+	ok := reportProbes(t, "private subnet: allowed", runProbes(allowed, probeWindow))
+	// denied probes only count once the allowed ones showed the network works
+	if ok {
+		reportProbes(t, "private subnet: denied", runProbes(denied, probeWindow))
+	}
 }
