@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +16,8 @@ import (
 // connectivity, same node and cross node, after the kubefay agent on their
 // node is deleted and re-created, and after that node's ovs-vswitchd is
 // restarted (all OpenFlow flows lost: the agent must notice and re-install).
+// A long TCP stream between two pods on different nodes, opened before the
+// restarts, is still flowing after them.
 func TestRunningPodsSurviveRestarts(t *testing.T) {
 	disruptive(t)
 	e := setup(t, "restart")
@@ -25,6 +29,51 @@ func TestRunningPodsSurviveRestarts(t *testing.T) {
 	}
 	pods := e.createPods(specs...)
 	victim := e.nodes[0].Name
+
+	// the stream: a counter line every 100 ms from victim-node pod to the other node
+	sink := pods[e.nodes[1].Name+"-b"]
+	streamer := basePod("streamer", victim, corev1.Container{Name: "s", Image: agnhostImage,
+		ImagePullPolicy: corev1.PullIfNotPresent, Command: []string{"/bin/sh", "-c",
+			fmt.Sprintf("i=0; while true; do echo $i; i=$((i+1)); sleep 0.1; done | nc %s %d; echo STREAM-ENDED; sleep 3600",
+				sink.Status.PodIP, streamPort)}})
+	startSink := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		// a background listener in the sink pod that records the last line it received
+		if _, stderr, err := e.c.execIn(ctx, sink, netexecContainer, "/bin/sh", "-c",
+			fmt.Sprintf("(nc -l %d | while read l; do echo $l > /tmp/last; done) >/dev/null 2>&1 &", streamPort)); err != nil {
+			t.Fatalf("start stream sink: %v %s", err, stderr)
+		}
+	}
+	startSink()
+	e.createPods(streamer)
+	last := func() int {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		out, _, err := e.c.execIn(ctx, sink, netexecContainer, "cat", "/tmp/last")
+		if err != nil {
+			return -1
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(out))
+		if err != nil {
+			return -1
+		}
+		return n
+	}
+	streaming := func(stage string) {
+		t.Helper()
+		before := last()
+		deadline := time.Now().Add(30 * time.Second)
+		for time.Now().Before(deadline) {
+			time.Sleep(2 * time.Second)
+			if now := last(); now > before && before >= 0 {
+				t.Logf("TCP stream %s: line %d -> %d", stage, before, now)
+				return
+			}
+		}
+		t.Fatalf("TCP stream %s: not flowing (last line %d, now %d)", stage, before, last())
+	}
+	streaming("before any restart")
 	src := pods[victim+"-a"]
 	targets := []*corev1.Pod{pods[victim+"-b"], pods[e.nodes[1].Name+"-a"]}
 
@@ -62,8 +111,13 @@ func TestRunningPodsSurviveRestarts(t *testing.T) {
 	}
 	e.waitAgentReady(victim, string(old.UID), agentReadyTimeout)
 	check("after the agent was re-created")
+	streaming("after the agent was re-created")
 
 	// 2. ovs-vswitchd restarts: every flow is gone until the agent reconnects and re-installs
 	runLab(t, 2*time.Minute, "restart-ovs", victim)
 	check("after ovs-vswitchd restarted")
+	streaming("after ovs-vswitchd restarted")
 }
+
+// streamPort is where the resilience test's TCP stream goes.
+const streamPort = 9000
