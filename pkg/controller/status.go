@@ -72,6 +72,14 @@ func (r *StatusReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 		return reconcile.Result{}, err
 	}
 	status := ComputeStatus(sn, blocks.Items)
+	subnets := &v1alpha1.SubNetList{}
+	if err := r.Client.List(ctx, subnets); err != nil {
+		return reconcile.Result{}, err
+	}
+	if other := ipam.Overlap(sn, subnets.Items); other != nil {
+		status.Conditions = []metav1.Condition{{Type: ConditionReady, Status: metav1.ConditionFalse, Reason: "Overlap",
+			Message: ipam.OverlapMessage(sn, other), ObservedGeneration: sn.Generation}}
+	}
 	if equalStatus(sn.Status, status) {
 		return reconcile.Result{}, nil
 	}

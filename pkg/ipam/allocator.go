@@ -201,6 +201,13 @@ func (a *Allocator) subnet(ctx context.Context, name string) (*Subnet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading subnet %q: %w", name, err)
 	}
+	all := &v1alpha1.SubNetList{}
+	if err := a.cache.List(ctx, all, client.UnsafeDisableDeepCopy); err != nil {
+		return nil, fmt.Errorf("listing subnets: %w", err)
+	}
+	if other := Overlap(obj, all.Items); other != nil {
+		return nil, newError(ReasonInvalidSubnet, name, "%s", OverlapMessage(obj, other))
+	}
 	return ParseSubnet(obj)
 }
 

@@ -259,8 +259,11 @@ type staleReader struct {
 	blocks []v1alpha1.IPAMBlock
 }
 
-func (s staleReader) List(_ context.Context, l client.ObjectList, _ ...client.ListOption) error {
-	bl := l.(*v1alpha1.IPAMBlockList)
+func (s staleReader) List(ctx context.Context, l client.ObjectList, opts ...client.ListOption) error {
+	bl, ok := l.(*v1alpha1.IPAMBlockList)
+	if !ok {
+		return s.Reader.List(ctx, l, opts...)
+	}
 	bl.Items = nil
 	for _, b := range s.blocks {
 		bl.Items = append(bl.Items, *b.DeepCopy())

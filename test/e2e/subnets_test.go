@@ -131,10 +131,11 @@ func TestSubnetsPerNamespace(t *testing.T) {
 	reportProbes(t, "subnets", outs)
 }
 
-// TestSubnetErrorsBecomeEvents: a static IP already held by a live pod, and a
-// namespace annotated with a subnet that does not exist, leave the pod
-// without a network and with a Warning event that says why (naming the
-// holder pod / the missing subnet).
+// TestSubnetErrorsBecomeEvents: a static IP already held by a live pod, a
+// namespace annotated with a subnet that does not exist, and a subnet that
+// overlaps an older one leave the pod without a network and with a Warning
+// event that says why (naming the holder pod / the missing subnet / the
+// older subnet).
 func TestSubnetErrorsBecomeEvents(t *testing.T) {
 	e := setup(t, "subnet-errors")
 	holder := netexecPod("holder", e.nodes[0].Name)
@@ -149,6 +150,12 @@ func TestSubnetErrorsBecomeEvents(t *testing.T) {
 	bad := e.annotatedNamespace("subnet-missing", "no-such-subnet")
 	bad.createPodsNoWait(netexecPod("lost", e.nodes[0].Name))
 	bad.waitEvent("lost", "no-such-subnet", 2*time.Minute)
+
+	// a subnet overlapping defaultnet gives no addresses, and says so
+	overlapping := createSubnet(t, e.c, "10.192.200.0/24")
+	eo := e.annotatedNamespace("subnet-overlap", overlapping)
+	eo.createPodsNoWait(netexecPod("overlapped", e.nodes[0].Name))
+	eo.waitEvent("overlapped", "overlaps subnet \"defaultnet\"", 2*time.Minute)
 }
 
 // createPodsNoWait creates pods in e's namespace without waiting for them.
