@@ -1,0 +1,107 @@
+package datapath
+
+import (
+	"fmt"
+	"net/netip"
+	"regexp"
+	"strconv"
+	"testing"
+
+	"github.com/kubefay/kubefay/pkg/agent/pipeline"
+)
+
+// underlay addressing between the two simulated nodes (RFC 2544 benchmark
+// range, only inside the tests' namespaces).
+type underlay struct {
+	ip  netip.Addr
+	mac string
+}
+
+// connectNodes joins two nodes with a veth pair "ul0" <-> "ul0" and puts
+// each end on a netdev bridge br-phy that holds the node's tunnel endpoint
+// address: OVS userspace tunnelling routes and resolves neighbours itself
+// and sends through that bridge.
+func connectNodes(t *testing.T, n1, n2 *node, u1, u2 underlay) {
+	t.Helper()
+	n1.ovs.Exec(t, "ip", "link", "add", "ul0", "type", "veth", "peer", "name", "ul0", "netns", n2.ovs.NetNS)
+	for _, x := range []struct {
+		n    *node
+		self underlay
+		peer underlay
+	}{{n1, u1, u2}, {n2, u2, u1}} {
+		x.n.ovs.Vsctl(t, "add-br", "br-phy", "--", "set", "bridge", "br-phy", "datapath_type=netdev",
+			fmt.Sprintf("other_config:hwaddr=%q", x.self.mac), "--", "add-port", "br-phy", "ul0")
+		x.n.ovs.Exec(t, "ip", "link", "set", "ul0", "arp", "off", "up")
+		x.n.ovs.Exec(t, "ip", "addr", "add", x.self.ip.String()+"/24", "dev", "br-phy")
+		x.n.ovs.Exec(t, "ip", "link", "set", "br-phy", "up")
+		// Seed the tunnel neighbour cache: the first packet to an
+		// unresolved endpoint would be lost otherwise.
+		x.n.ovs.Appctl(t, "tnl/neigh/set", "br-phy", x.peer.ip.String(), x.peer.mac)
+	}
+}
+
+// TestCrossNodePods runs two nodes, each with its pod block, joined by a
+// VXLAN tunnel over a private underlay, and checks pod-to-pod ping and TCP
+// across them through pipeline.TunnelFlows.
+func TestCrossNodePods(t *testing.T) {
+	ctx := testCtx(t)
+	block1, block2 := netip.MustParsePrefix("10.192.0.0/26"), netip.MustParsePrefix("10.192.0.64/26")
+	u1 := underlay{netip.MustParseAddr("198.18.0.1"), "02:00:c6:12:00:01"}
+	u2 := underlay{netip.MustParseAddr("198.18.0.2"), "02:00:c6:12:00:02"}
+	n1 := startNode(t, ctx, netip.MustParseAddr("10.192.0.10"))
+	n2 := startNode(t, ctx, netip.MustParseAddr("10.192.0.74"))
+	connectNodes(t, n1, n2, u1, u2)
+
+	for _, x := range []struct {
+		n      *node
+		remote pipeline.RemoteBlock
+	}{{n1, pipeline.RemoteBlock{CIDR: block2, NodeIP: u2.ip}}, {n2, pipeline.RemoteBlock{CIDR: block1, NodeIP: u1.ip}}} {
+		if _, err := x.n.flows.SetAndSync(ctx, "tunnel/"+x.remote.CIDR.String(), pipeline.TunnelFlows(x.remote)); err != nil {
+			t.Fatalf("tunnel flows: %v", err)
+		}
+	}
+
+	a := n1.addPod(t, ctx, "pod-a")
+	c := n2.addPod(t, ctx, "pod-c")
+	if !block1.Contains(a.ip.Addr()) || !block2.Contains(c.ip.Addr()) {
+		t.Fatalf("pod IPs %s, %s not in their node blocks %s, %s", a.ip, c.ip, block1, block2)
+	}
+	checkPodIface(t, a)
+	checkPodIface(t, c)
+
+	if err := a.ping(c.ip.Addr(), 5); err != nil {
+		t.Fatalf("node1 -> node2: %v", err)
+	}
+	if err := c.ping(a.ip.Addr(), 5); err != nil {
+		t.Fatalf("node2 -> node1: %v", err)
+	}
+	// The traffic really took the tunnel flow on both nodes.
+	for i, n := range []*node{n1, n2} {
+		if got := tunnelPackets(t, n); got == 0 {
+			t.Errorf("node%d: tunnel flow matched no packet", i+1)
+		}
+	}
+	echoServer(t, c, 8080)
+	if err := tcpEcho(a, netip.AddrPortFrom(c.ip.Addr(), 8080)); err != nil {
+		t.Fatalf("node1 -> node2: %v", err)
+	}
+	echoServer(t, a, 8081)
+	if err := tcpEcho(c, netip.AddrPortFrom(a.ip.Addr(), 8081)); err != nil {
+		t.Fatalf("node2 -> node1: %v", err)
+	}
+}
+
+var nPackets = regexp.MustCompile(`n_packets=(\d+)`)
+
+// tunnelPackets sums the packet counters of the node's tunnel flows.
+func tunnelPackets(t *testing.T, n *node) int {
+	t.Helper()
+	out := n.ovs.Ofctl(t, "dump-flows", n.ovs.MgmtSock(bridge),
+		fmt.Sprintf("cookie=%#x/%#x", pipeline.Cookie(pipeline.FeatureTunnel, 0), pipeline.CookieFeatMask))
+	sum := 0
+	for _, m := range nPackets.FindAllStringSubmatch(out, -1) {
+		v, _ := strconv.Atoi(m[1])
+		sum += v
+	}
+	return sum
+}
