@@ -75,7 +75,11 @@ func (h *CNIHandler) Add(ctx context.Context, req *api.Request) (res *current.Re
 			return nil, err
 		}
 	}
+	var phases [4]time.Duration // ipam, plumbing, port, flows: where an ADD spends its time
+	mark := time.Now()
+	lap := func(i int) { now := time.Now(); phases[i] = now.Sub(mark); mark = now }
 	alloc, err := h.IPAM.Allocate(ctx, pod)
+	lap(0)
 	if err != nil {
 		h.event(pod, "AddressAllocationFailed", err.Error())
 		return nil, err
@@ -94,6 +98,7 @@ func (h *CNIHandler) Add(ctx context.Context, req *api.Request) (res *current.Re
 		DisableTxChecksum: h.Netdev,
 	}
 	wired, err := h.Plumbing.Configure(ctx, spec)
+	lap(1)
 	if err != nil {
 		return nil, fmt.Errorf("wire %s into the pod: %w", ifName, err)
 	}
@@ -103,16 +108,20 @@ func (h *CNIHandler) Add(ctx context.Context, req *api.Request) (res *current.Re
 		ExternalIDIP: alloc.IP.String(), ExternalIDMAC: wired.PodMAC.String(), ExternalIDSubnet: alloc.Subnet,
 		ExternalIDGateway: alloc.Gateway.String(),
 	})
+	lap(2)
 	if err != nil {
 		return nil, fmt.Errorf("add port %s to the bridge: %w", hostIf, err)
 	}
 	flows := pipeline.PodFlows(pipeline.Pod{Namespace: pod.Namespace, Name: pod.Name, Interface: ifName,
 		OFPort: ofport, MAC: wired.PodMAC, IP: alloc.IP.Addr()})
-	if _, err = h.Flows.SetAndSync(ctx, podOwner(req.ContainerID, ifName), flows); err != nil {
+	_, err = h.Flows.SetAndSync(ctx, podOwner(req.ContainerID, ifName), flows)
+	lap(3)
+	if err != nil {
 		return nil, api.TryAgainLater("install flows of %s/%s: %v", pod.Namespace, pod.Name, err)
 	}
 	klog.InfoS("pod network added", "pod", klog.KRef(pod.Namespace, pod.Name), "container", short(req.ContainerID),
-		"ip", alloc.IP, "subnet", alloc.Subnet, "port", hostIf, "ofport", ofport, "duration", time.Since(start))
+		"ip", alloc.IP, "subnet", alloc.Subnet, "port", hostIf, "ofport", ofport, "duration", time.Since(start),
+		"tIPAM", phases[0], "tVeth", phases[1], "tOVSPort", phases[2], "tFlows", phases[3])
 	return result(req, alloc, wired), nil
 }
 
