@@ -30,8 +30,8 @@ func NewScheme() (*runtime.Scheme, error) {
 }
 
 // NewManager returns a controller-runtime manager with the controller's
-// parts added: the default SubNet, the status reconciler and the garbage
-// collector.
+// parts added: the default SubNet, the status reconciler, the SubNet
+// deletion guard and the garbage collector.
 func NewManager(restCfg *rest.Config, cfg *Config) (ctrl.Manager, error) {
 	scheme, err := NewScheme()
 	if err != nil {
@@ -64,6 +64,9 @@ func Setup(mgr ctrl.Manager, cfg *Config) error {
 		return err
 	}
 	if err := (&StatusReconciler{Client: mgr.GetClient(), MinInterval: cfg.StatusInterval.Duration}).SetupWithManager(mgr); err != nil {
+		return err
+	}
+	if err := (&DeletionGuard{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader()}).SetupWithManager(mgr); err != nil {
 		return err
 	}
 	alloc := ipam.New(mgr.GetClient(), ipam.Options{Cache: mgr.GetCache(), APIReader: mgr.GetAPIReader()})

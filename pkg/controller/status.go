@@ -67,6 +67,9 @@ func (r *StatusReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	if err := r.Client.Get(ctx, req.NamespacedName, sn); err != nil {
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
+	if !sn.DeletionTimestamp.IsZero() {
+		return reconcile.Result{}, nil // the DeletionGuard owns its status now
+	}
 	blocks := &v1alpha1.IPAMBlockList{}
 	if err := r.Client.List(ctx, blocks); err != nil {
 		return reconcile.Result{}, err
