@@ -201,6 +201,9 @@ func (a *Allocator) subnet(ctx context.Context, name string) (*Subnet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading subnet %q: %w", name, err)
 	}
+	if obj.DeletionTimestamp != nil {
+		return nil, newError(ReasonInvalidSubnet, name, "subnet %q is being deleted: no new addresses are given from it", name)
+	}
 	all := &v1alpha1.SubNetList{}
 	if err := a.cache.List(ctx, all, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, fmt.Errorf("listing subnets: %w", err)
