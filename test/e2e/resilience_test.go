@@ -47,18 +47,21 @@ func TestRunningPodsSurviveRestarts(t *testing.T) {
 	}
 	startSink()
 	e.createPods(streamer)
+	// last is the last line the sink received; the sink rewrites /tmp/last for
+	// every line, so a read can see it empty: read again.
 	last := func() int {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		out, _, err := e.c.execIn(ctx, sink, netexecContainer, "cat", "/tmp/last")
-		if err != nil {
-			return -1
+		for range 10 {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			out, _, err := e.c.execIn(ctx, sink, netexecContainer, "cat", "/tmp/last")
+			cancel()
+			if err == nil {
+				if n, err := strconv.Atoi(strings.TrimSpace(out)); err == nil {
+					return n
+				}
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
-		n, err := strconv.Atoi(strings.TrimSpace(out))
-		if err != nil {
-			return -1
-		}
-		return n
+		return -1
 	}
 	streaming := func(stage string) {
 		t.Helper()
