@@ -50,7 +50,8 @@ type LeaderElectionConfig struct {
 
 // GCConfig tunes the garbage collector.
 type GCConfig struct {
-	// Interval between two passes (default 60s).
+	// Interval between two passes (default 15s: an orphaned address is
+	// freed within Grace + Interval, under the 60 s users are promised).
 	Interval metav1.Duration `json:"interval,omitempty"`
 	// Grace: allocations younger than this are never collected, so that a
 	// pod being added (allocated before the pod shows in the informer
@@ -97,7 +98,7 @@ func (c *Config) Default() {
 		c.LeaderElection.Name = "kubefay-controller"
 	}
 	if c.GC.Interval.Duration == 0 {
-		c.GC.Interval.Duration = time.Minute
+		c.GC.Interval.Duration = 15 * time.Second
 	}
 	if c.GC.Grace.Duration == 0 {
 		c.GC.Grace.Duration = 30 * time.Second
