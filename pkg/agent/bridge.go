@@ -56,6 +56,9 @@ type ovsPorts struct {
 	bridge string
 }
 
+// NewOVSPorts returns the Ports of bridge, managed through vs.
+func NewOVSPorts(vs *ovsdb.VSwitch, bridge string) Ports { return ovsPorts{vs: vs, bridge: bridge} }
+
 // EnsurePodPort adds the pod's port (or updates its external IDs) and
 // waits for ovs-vswitchd to give it an ofport.
 func (p ovsPorts) EnsurePodPort(ctx context.Context, name string, ids map[string]string) (uint32, error) {

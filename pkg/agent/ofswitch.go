@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 
+	"github.com/kubefay/kubefay/pkg/agent/flowsync"
 	"github.com/kubefay/kubefay/pkg/agent/pipeline"
 	of "github.com/kubefay/kubefay/pkg/ovs/openflow"
 )
@@ -10,6 +11,9 @@ import (
 // bridgeSwitch is flowsync's view of br-int over our OpenFlow connection:
 // the installed kubefay flows (cookie magic) and atomic bundles.
 type bridgeSwitch struct{ conn *of.Conn }
+
+// NewBridgeSwitch returns the flowsync.Switch of the bridge behind conn.
+func NewBridgeSwitch(conn *of.Conn) flowsync.Switch[*of.Flow] { return bridgeSwitch{conn: conn} }
 
 // Installed dumps every flow whose cookie says kubefay installed it.
 func (s bridgeSwitch) Installed(ctx context.Context) ([]*of.Flow, error) {

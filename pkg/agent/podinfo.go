@@ -15,15 +15,6 @@ import (
 	"github.com/kubefay/kubefay/pkg/cni/api"
 )
 
-// Annotations users put on namespaces and pods. The short forms are the
-// original Kubefay's public API; the prefixed forms are aliases.
-var (
-	// SubnetAnnotations on a Namespace name the SubNet of its pods.
-	SubnetAnnotations = []string{"subnet", "kubefay.io/subnet"}
-	// StaticIPAnnotations on a Pod give it that IPv4 address.
-	StaticIPAnnotations = []string{"IPv4", "kubefay.io/ipv4"}
-)
-
 func firstAnnotation(ann map[string]string, keys []string) (string, string) {
 	for _, k := range keys {
 		if v, ok := ann[k]; ok && v != "" {
@@ -43,7 +34,7 @@ func podInfo(c client.Reader, cache client.Reader) PodInfo {
 		if err := c.Get(ctx, client.ObjectKey{Name: pod.Namespace}, &ns); err != nil {
 			return api.TryAgainLater("read namespace %s: %v", pod.Namespace, err)
 		}
-		_, pod.Subnet = firstAnnotation(ns.Annotations, SubnetAnnotations)
+		_, pod.Subnet = firstAnnotation(ns.Annotations, v1alpha1.NamespaceSubnetAnnotations)
 		if pod.Subnet == "" {
 			var err error
 			if pod.Subnet, err = subnetListing(ctx, cache, pod.Namespace); err != nil {
@@ -57,7 +48,7 @@ func podInfo(c client.Reader, cache client.Reader) PodInfo {
 		if pod.UID == "" {
 			pod.UID = string(p.UID)
 		}
-		if key, v := firstAnnotation(p.Annotations, StaticIPAnnotations); v != "" {
+		if key, v := firstAnnotation(p.Annotations, v1alpha1.PodIPv4Annotations); v != "" {
 			ip, err := netip.ParseAddr(v)
 			if err != nil || !ip.Is4() {
 				return &types.Error{Code: types.ErrInvalidNetworkConfig,

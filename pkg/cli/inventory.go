@@ -11,12 +11,6 @@ import (
 	"github.com/kubefay/kubefay/pkg/apis/kubefay/v1alpha1"
 )
 
-// NamespaceSubnetAnnotations are the Namespace annotations that name the
-// SubNet of a namespace's pods, in the order the agent reads them (see
-// agent.SubnetAnnotations; repeated here so that the plugin does not link
-// the agent).
-var NamespaceSubnetAnnotations = []string{"subnet", "kubefay.io/subnet"}
-
 // inventory is everything the commands read from the API.
 type inventory struct {
 	subnets []v1alpha1.SubNet
@@ -60,7 +54,7 @@ func load(ctx context.Context, o *Options, withNamespaces bool) (*inventory, err
 }
 
 func namespaceSubnet(ann map[string]string) string {
-	for _, k := range NamespaceSubnetAnnotations {
+	for _, k := range v1alpha1.NamespaceSubnetAnnotations {
 		if v := ann[k]; v != "" {
 			return v
 		}

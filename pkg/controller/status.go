@@ -44,13 +44,7 @@ func (r *StatusReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("subnet-status").
 		For(&v1alpha1.SubNet{}).
-		Watches(&v1alpha1.IPAMBlock{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
-			b, ok := o.(*v1alpha1.IPAMBlock)
-			if !ok || b.Spec.Subnet == "" {
-				return nil
-			}
-			return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: b.Spec.Subnet}}}
-		})).
+		Watches(&v1alpha1.IPAMBlock{}, handler.EnqueueRequestsFromMapFunc(subnetOfBlock)).
 		Complete(r)
 }
 
@@ -168,4 +162,13 @@ func equalStatus(cur, want v1alpha1.SubNetStatus) bool {
 		}
 	}
 	return true
+}
+
+// subnetOfBlock maps an IPAMBlock event to its SubNet.
+func subnetOfBlock(_ context.Context, o client.Object) []reconcile.Request {
+	b, ok := o.(*v1alpha1.IPAMBlock)
+	if !ok || b.Spec.Subnet == "" {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: b.Spec.Subnet}}}
 }

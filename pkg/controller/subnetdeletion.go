@@ -10,7 +10,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -60,13 +59,7 @@ func (g *DeletionGuard) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("subnet-deletion").
 		For(&v1alpha1.SubNet{}).
-		Watches(&v1alpha1.IPAMBlock{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
-			b, ok := o.(*v1alpha1.IPAMBlock)
-			if !ok || b.Spec.Subnet == "" {
-				return nil
-			}
-			return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: b.Spec.Subnet}}}
-		})).
+		Watches(&v1alpha1.IPAMBlock{}, handler.EnqueueRequestsFromMapFunc(subnetOfBlock)).
 		Complete(g)
 }
 

@@ -114,7 +114,7 @@ func startNode(t *testing.T, ctx context.Context, firstIP netip.Addr) *node {
 		t.Fatalf("openflow: %v", err)
 	}
 	t.Cleanup(func() { _ = conn.Close() })
-	flows := flowsync.New[*of.Flow](ofSwitch{conn: conn})
+	flows := flowsync.New[*of.Flow](agent.NewBridgeSwitch(conn))
 	subnet := pipeline.Subnet{Name: "default", CIDR: defaultCIDR, Gateway: defaultGateway}
 	info := pipeline.Node{GatewayMAC: gwMAC, Subnets: []pipeline.Subnet{subnet}}
 	flows.Set("base", pipeline.BaseFlows(info))
@@ -126,7 +126,7 @@ func startNode(t *testing.T, ctx context.Context, firstIP netip.Addr) *node {
 	n := &node{ovs: inst, vs: vs, conn: conn, flows: flows, info: info}
 	n.handler = &agent.CNIHandler{
 		IPAM:     newMemAllocator(firstIP, defaultGateway, defaultCIDR, "default"),
-		Ports:    vsPorts{vs: vs, bridge: bridge},
+		Ports:    agent.NewOVSPorts(vs, bridge),
 		Plumbing: &podif.Plumber{HostNetNSPath: filepath.Join(podiftest.NetNSDir, inst.NetNS)},
 		Flows:    flows,
 		MTU:      podMTU,
