@@ -43,7 +43,8 @@ func (s *NodeSync) Sync(ctx context.Context, v ClusterView) error {
 			return fmt.Errorf("host network: %w", err)
 		}
 	}
-	node := pipeline.Node{GatewayMAC: s.GatewayMAC, NodeAddress: s.NodeAddress, Subnets: v.PipelineSubnets()}
+	node := pipeline.Node{GatewayMAC: s.GatewayMAC, NodeAddress: s.NodeAddress, Subnets: v.PipelineSubnets(),
+		ServiceCIDRs: prefixes(s.ServiceCIDRs)}
 	s.Flows.Set(ownerBase, pipeline.BaseFlows(node))
 	var subnetFlows []*of.Flow
 	for _, sn := range node.Subnets {
@@ -72,4 +73,18 @@ func (s *NodeSync) hostDesired(v ClusterView) nodenet.Desired {
 			Gateway: sn.Gateway.AsSlice(), NATOutgoing: sn.NATOutgoing})
 	}
 	return d
+}
+
+// prefixes converts IPv4 networks to prefixes (others are skipped).
+func prefixes(nets []*net.IPNet) []netip.Prefix {
+	var out []netip.Prefix
+	for _, n := range nets {
+		a, ok := netip.AddrFromSlice(n.IP.To4())
+		if !ok {
+			continue
+		}
+		ones, _ := n.Mask.Size()
+		out = append(out, netip.PrefixFrom(a, ones).Masked())
+	}
+	return out
 }

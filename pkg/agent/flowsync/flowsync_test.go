@@ -111,3 +111,35 @@ func TestConflictingOwners(t *testing.T) {
 		t.Fatal("two owners wanting different flows under one key must be an error")
 	}
 }
+
+func TestSharedAndMovedKeys(t *testing.T) {
+	ctx := context.Background()
+	sw := &fakeSwitch{flows: map[string]fakeFlow{}}
+	s := New[fakeFlow](sw)
+	s.Set("a", []fakeFlow{{"k", "x"}, {"m", "y"}})
+	s.Set("b", []fakeFlow{{"k", "x"}})
+	steps := []struct {
+		name  string
+		do    func()
+		want  Stats
+		flows []string
+	}{
+		{"two owners share one flow", func() {}, Stats{Added: 2}, []string{"k x", "m y"}},
+		{"one sharer leaves, the flow stays", func() { s.Set("a", []fakeFlow{{"m", "y"}}) }, Stats{}, []string{"k x", "m y"}},
+		{"a key moves to another owner", func() { s.Set("a", nil); s.Set("c", []fakeFlow{{"m", "z"}}) }, Stats{Modified: 1}, []string{"k x", "m z"}},
+		{"last sharer leaves", func() { s.Set("b", nil) }, Stats{Deleted: 1}, []string{"m z"}},
+	}
+	for _, st := range steps {
+		st.do()
+		got, err := s.Sync(ctx)
+		if err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		if got != st.want {
+			t.Errorf("%s: stats %+v, want %+v", st.name, got, st.want)
+		}
+		if !reflect.DeepEqual(sw.texts(), st.flows) {
+			t.Errorf("%s: bridge %v, want %v", st.name, sw.texts(), st.flows)
+		}
+	}
+}

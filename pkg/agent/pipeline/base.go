@@ -50,7 +50,6 @@ func BaseFlows(n Node) []*of.Flow {
 			Actions(of.SetEthDst(RouterMAC), of.GotoTable(EgressRules.ID)),
 		of.NewFlow(ConntrackState.ID).Cookie(c).Priority(0).Actions(of.GotoTable(EgressRules.ID)),
 
-		of.NewFlow(EgressRules.ID).Cookie(c).Priority(0).Actions(of.GotoTable(L3Forwarding.ID)),
 
 		// L3Forwarding: routed traffic for no pod of the cluster (the host,
 		// services, the outside) goes to the host through gw0.
@@ -60,10 +59,10 @@ func BaseFlows(n Node) []*of.Flow {
 
 		// L2Forwarding: gw0 is a port like the pods'.
 		of.NewFlow(L2Forwarding.ID).Cookie(c).Priority(200).MatchEthDst(n.GatewayMAC).
-			Actions(of.LoadReg(OutputReg, gw, 0, 31), of.GotoTable(IngressRules.ID)),
+			Actions(of.LoadReg(OutputReg, gw, 0, 31), of.GotoTable(SubnetIsolation.ID)),
 		of.NewFlow(L2Forwarding.ID).Cookie(c).Priority(0).Drop(),
 
-		of.NewFlow(IngressRules.ID).Cookie(c).Priority(0).Actions(of.GotoTable(ConntrackCommit.ID)),
+		of.NewFlow(SubnetIsolation.ID).Cookie(c).Priority(0).Actions(of.GotoTable(IngressRules.ID)),
 
 		// ConntrackCommit: new connections are committed once they passed
 		// policy; those that came from gw0 are marked.
@@ -81,6 +80,7 @@ func BaseFlows(n Node) []*of.Flow {
 		// Output: to the port the forwarding tables chose.
 		of.NewFlow(Output.ID).Cookie(c).Priority(200).Actions(of.OutputReg(of.Reg(OutputReg), 0, 31)),
 	}
+	flows = append(flows, policyBaseFlows(n, c)...)
 	if n.NodeAddress.IsValid() {
 		flows = append(flows,
 			of.NewFlow(ARPResponder.ID).Cookie(c).Priority(200).MatchARP().

@@ -25,6 +25,7 @@ const (
 	FeaturePod
 	FeatureSubnet
 	FeatureTunnel
+	FeatureNetworkPolicy
 )
 
 // Cookie returns the cookie of a flow of feature f for object id.

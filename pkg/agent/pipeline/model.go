@@ -40,6 +40,9 @@ type Node struct {
 	NodeAddress netip.Addr
 	// Subnets are every SubNet of the cluster.
 	Subnets []Subnet
+	// ServiceCIDRs are the cluster's service ranges: traffic to them leaves
+	// through gw0 to kube-proxy and returns DNATed, when policy sees it.
+	ServiceCIDRs []netip.Prefix
 }
 
 // Subnet is one SubNet as the datapath sees it.

@@ -19,6 +19,6 @@ func PodFlows(p Pod) []*of.Flow {
 		of.NewFlow(L3Forwarding.ID).Cookie(c).Priority(200).MatchEthDst(RouterMAC).MatchIPv4Dst(p.IP).
 			Actions(of.SetEthSrc(RouterMAC), of.SetEthDst(p.MAC), of.GotoTable(L2Forwarding.ID)),
 		of.NewFlow(L2Forwarding.ID).Cookie(c).Priority(200).MatchEthDst(p.MAC).
-			Actions(of.LoadReg(OutputReg, p.OFPort, 0, 31), of.GotoTable(IngressRules.ID)),
+			Actions(of.LoadReg(OutputReg, p.OFPort, 0, 31), of.GotoTable(SubnetIsolation.ID)),
 	}
 }

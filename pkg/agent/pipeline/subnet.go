@@ -25,23 +25,23 @@ func SubnetFlows(n Node, s Subnet) []*of.Flow {
 }
 
 // isolationFlows make a private subnet unreachable for new connections from
-// other subnets (IngressRules): replies and established connections pass,
+// other subnets (SubnetIsolation): replies and established connections pass,
 // as do its own members, the allowed prefixes and this node's own address
 // (kubelet probes come from it).
 func isolationFlows(n Node, s Subnet, c uint64) []*of.Flow {
-	pass := of.GotoTable(ConntrackCommit.ID)
+	pass := of.GotoTable(IngressRules.ID)
 	flows := []*of.Flow{
-		of.NewFlow(IngressRules.ID).Cookie(c).Priority(100).MatchIP().MatchIPv4DstNet(s.CIDR).Drop(),
-		of.NewFlow(IngressRules.ID).Cookie(c).Priority(110).MatchIP().MatchIPv4DstNet(s.CIDR).
+		of.NewFlow(SubnetIsolation.ID).Cookie(c).Priority(100).MatchIP().MatchIPv4DstNet(s.CIDR).Drop(),
+		of.NewFlow(SubnetIsolation.ID).Cookie(c).Priority(110).MatchIP().MatchIPv4DstNet(s.CIDR).
 			Match(func(m *of.Match) { m.CTState(of.CTTracked, of.CTTracked|of.CTNew) }).Actions(pass),
-		of.NewFlow(IngressRules.ID).Cookie(c).Priority(110).MatchIP().MatchIPv4SrcNet(s.CIDR).MatchIPv4DstNet(s.CIDR).Actions(pass),
+		of.NewFlow(SubnetIsolation.ID).Cookie(c).Priority(110).MatchIP().MatchIPv4SrcNet(s.CIDR).MatchIPv4DstNet(s.CIDR).Actions(pass),
 	}
 	if n.NodeAddress.IsValid() {
-		flows = append(flows, of.NewFlow(IngressRules.ID).Cookie(c).Priority(110).MatchIP().
+		flows = append(flows, of.NewFlow(SubnetIsolation.ID).Cookie(c).Priority(110).MatchIP().
 			MatchIPv4Src(n.NodeAddress).MatchIPv4DstNet(s.CIDR).Actions(pass))
 	}
 	for _, a := range s.AllowFrom {
-		flows = append(flows, of.NewFlow(IngressRules.ID).Cookie(c).Priority(110).MatchIP().
+		flows = append(flows, of.NewFlow(SubnetIsolation.ID).Cookie(c).Priority(110).MatchIP().
 			MatchIPv4SrcNet(a).MatchIPv4DstNet(s.CIDR).Actions(pass))
 	}
 	return flows
