@@ -133,6 +133,11 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 	}
 	defer conn.Close()
 	flows = flowsync.New[*of.Flow](bridgeSwitch{conn: conn})
+	policies := newPolicySync(node, flows)
+	if err := policies.start(ctx, restCfg, scheme); err != nil {
+		return fmt.Errorf("network policy: %w", err)
+	}
+	reg.MustRegister(policies.latency, &policyCounters{conn: conn, policies: policies})
 
 	hostNet, err := nodenet.NewReconciler()
 	if err != nil {

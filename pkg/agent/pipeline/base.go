@@ -50,7 +50,6 @@ func BaseFlows(n Node) []*of.Flow {
 			Actions(of.SetEthDst(RouterMAC), of.GotoTable(EgressRules.ID)),
 		of.NewFlow(ConntrackState.ID).Cookie(c).Priority(0).Actions(of.GotoTable(EgressRules.ID)),
 
-
 		// L3Forwarding: routed traffic for no pod of the cluster (the host,
 		// services, the outside) goes to the host through gw0.
 		of.NewFlow(L3Forwarding.ID).Cookie(c).Priority(10).MatchEthDst(RouterMAC).

@@ -1,0 +1,206 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/rest"
+	toolscache "k8s.io/client-go/tools/cache"
+	"k8s.io/klog/v2"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/kubefay/kubefay/pkg/agent/flowsync"
+	"github.com/kubefay/kubefay/pkg/agent/networkpolicy"
+	of "github.com/kubefay/kubefay/pkg/ovs/openflow"
+)
+
+// policySync feeds the NetworkPolicy engine from the API (every pod of the
+// cluster — peers live anywhere —, namespaces and policies) and keeps the
+// engine's flows in the flow syncer. The engine is incremental: an event
+// recomputes only the rules it can affect, and only changed flows go to OVS.
+type policySync struct {
+	flows *flowsync.Syncer[*of.Flow]
+	loop  *syncLoop
+
+	mu      sync.Mutex
+	engine  *networkpolicy.Engine
+	pending time.Time // oldest event not yet in OVS
+
+	latency prometheus.Histogram
+}
+
+func newPolicySync(node string, flows *flowsync.Syncer[*of.Flow]) *policySync {
+	return &policySync{flows: flows, loop: newSyncLoop(), engine: networkpolicy.NewEngine(node),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "kubefay_networkpolicy_sync_latency_seconds",
+			Help:    "Time from a NetworkPolicy, Pod or Namespace event to the resulting flows being in OVS.",
+			Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
+		})}
+}
+
+// start loads the engine from a synced cache before returning, so the node's
+// first flow sync already holds the policy flows (no window without
+// isolation after an agent restart), then follows changes.
+func (p *policySync) start(ctx context.Context, restCfg *rest.Config, scheme *runtime.Scheme) error {
+	c, err := cache.New(restCfg, cache.Options{Scheme: scheme, ByObject: map[client.Object]cache.ByObject{
+		&corev1.Pod{}: {Transform: slimPod},
+	}})
+	if err != nil {
+		return err
+	}
+	go func() {
+		if err := c.Start(ctx); err != nil {
+			klog.ErrorS(err, "policy informers stopped")
+		}
+	}()
+	kinds := []client.Object{&networkingv1.NetworkPolicy{}, &corev1.Pod{}, &corev1.Namespace{}}
+	var regs []toolscache.ResourceEventHandlerRegistration
+	for _, o := range kinds {
+		inf, err := c.GetInformer(ctx, o)
+		if err != nil {
+			return fmt.Errorf("informer %T: %w", o, err)
+		}
+		r, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
+			AddFunc:    func(o any) { p.observe(o, false) },
+			UpdateFunc: func(_, o any) { p.observe(o, false) },
+			DeleteFunc: func(o any) { p.observe(o, true) },
+		})
+		if err != nil {
+			return err
+		}
+		regs = append(regs, r)
+	}
+	if !c.WaitForCacheSync(ctx) {
+		return fmt.Errorf("policy informer caches did not sync")
+	}
+	// handlers get every cached object replayed asynchronously; wait for
+	// that so the engine is complete before the first node sync
+	for _, r := range regs {
+		for !r.HasSynced() {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}
+	p.stage()
+	go p.loop.run(ctx, p.apply)
+	return nil
+}
+
+// observe hands one informer event to the engine and asks for a sync.
+func (p *policySync) observe(obj any, deleted bool) {
+	if t, ok := obj.(toolscache.DeletedFinalStateUnknown); ok {
+		obj, deleted = t.Obj, true
+	}
+	p.mu.Lock()
+	switch o := obj.(type) {
+	case *networkingv1.NetworkPolicy:
+		if deleted {
+			p.engine.DeletePolicy(o.Namespace, o.Name)
+		} else {
+			p.engine.SetPolicy(o)
+		}
+	case *corev1.Pod:
+		if ep, ok := enginePod(o); ok && !deleted {
+			p.engine.SetPod(ep)
+		} else {
+			p.engine.DeletePod(o.Namespace, o.Name)
+		}
+	case *corev1.Namespace:
+		if deleted {
+			p.engine.DeleteNamespace(o.Name)
+		} else {
+			p.engine.SetNamespace(networkpolicy.Namespace{Name: o.Name, Labels: o.Labels})
+		}
+	}
+	if p.pending.IsZero() {
+		p.pending = time.Now()
+	}
+	p.mu.Unlock()
+	p.loop.trigger()
+}
+
+// stage moves the engine's changes into the flow syncer (not yet to OVS).
+func (p *policySync) stage() (since time.Time, n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	changes := p.engine.Changes()
+	for owner, fs := range changes {
+		p.flows.Set(owner, fs)
+	}
+	since, p.pending = p.pending, time.Time{}
+	return since, len(changes)
+}
+
+// apply stages the engine's changes and syncs them to OVS in one bundle.
+func (p *policySync) apply(ctx context.Context) error {
+	since, n := p.stage()
+	st, err := p.flows.Sync(ctx)
+	if err != nil {
+		return fmt.Errorf("policy flows: %w", err)
+	}
+	if !since.IsZero() {
+		p.latency.Observe(time.Since(since).Seconds())
+	}
+	if n > 0 {
+		klog.V(2).InfoS("policy flows synced", "owners", n, "added", st.Added, "modified", st.Modified, "deleted", st.Deleted)
+	}
+	return nil
+}
+
+// enginePod is the engine's view of a pod; pods without an address of their
+// own (host network, not yet running, finished) take no part in policy.
+func enginePod(p *corev1.Pod) (networkpolicy.Pod, bool) {
+	if p.Spec.HostNetwork || p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+		return networkpolicy.Pod{}, false
+	}
+	var ip netip.Addr
+	for _, a := range p.Status.PodIPs {
+		if x, err := netip.ParseAddr(a.IP); err == nil && x.Is4() {
+			ip = x
+			break
+		}
+	}
+	if !ip.IsValid() {
+		return networkpolicy.Pod{}, false
+	}
+	ep := networkpolicy.Pod{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels, IP: ip, Node: p.Spec.NodeName}
+	for _, c := range p.Spec.Containers {
+		for _, port := range c.Ports {
+			ep.Ports = append(ep.Ports, networkpolicy.NamedPort{Name: port.Name, Protocol: port.Protocol, Port: port.ContainerPort})
+		}
+	}
+	return ep, true
+}
+
+// slimPod keeps only what policy needs of a pod, so caching every pod of a
+// large cluster stays cheap.
+func slimPod(obj any) (any, error) {
+	p, ok := obj.(*corev1.Pod)
+	if !ok {
+		return obj, nil
+	}
+	out := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace, UID: p.UID, Labels: p.Labels,
+			ResourceVersion: p.ResourceVersion, DeletionTimestamp: p.DeletionTimestamp},
+		Spec:   corev1.PodSpec{NodeName: p.Spec.NodeName, HostNetwork: p.Spec.HostNetwork},
+		Status: corev1.PodStatus{Phase: p.Status.Phase, PodIP: p.Status.PodIP, PodIPs: p.Status.PodIPs},
+	}
+	for _, c := range p.Spec.Containers {
+		if len(c.Ports) > 0 {
+			out.Spec.Containers = append(out.Spec.Containers, corev1.Container{Name: c.Name, Ports: c.Ports})
+		}
+	}
+	return out, nil
+}
