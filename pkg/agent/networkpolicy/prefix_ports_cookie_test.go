@@ -68,7 +68,7 @@ func TestPortRange(t *testing.T) {
 
 func TestCookies(t *testing.T) {
 	e := world()
-	e.SetPolicy(mkPolicy("prod", "p", networkingv1Spec()))
+	e.SetPolicy(mkPolicy("prod", "p", dbSpec()))
 	for _, fs := range e.All() {
 		for _, f := range fs {
 			if pipeline.FeatureOf(f.Cookie) != pipeline.FeatureNetworkPolicy {

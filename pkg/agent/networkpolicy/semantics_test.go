@@ -193,8 +193,8 @@ func TestSemantics(t *testing.T) {
 	}
 }
 
-// networkpolicy1Spec: db isolated both ways, ingress from cli on 5432.
-func networkingv1Spec() networkingv1.NetworkPolicySpec {
+// dbSpec: db isolated both ways, ingress from cli on 5432.
+func dbSpec() networkingv1.NetworkPolicySpec {
 	return networkingv1.NetworkPolicySpec{PodSelector: *sel("app=db"),
 		PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress},
 		Ingress:     []ingress{{From: peers{podPeer(sel("app=cli"))}, Ports: ports{tcp(5432)}}}}
