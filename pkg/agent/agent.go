@@ -193,6 +193,7 @@ func (i ipamAdapter) Allocate(ctx context.Context, pod PodRef) (Allocation, erro
 	if pod.StaticIP.IsValid() {
 		req.StaticIP = pod.StaticIP
 	}
+	req.Pool = pod.Pool
 	r, err := i.a.Allocate(ctx, req)
 	if err != nil {
 		return Allocation{}, err

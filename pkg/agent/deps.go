@@ -18,6 +18,9 @@ type PodRef struct {
 	Subnet string
 	// StaticIP is the address the pod asked for with its IPv4 annotation.
 	StaticIP netip.Addr
+	// Pool lists the addresses the pod may get (its ip-pool annotation;
+	// for a StatefulSet pod, the one entry of its ordinal).
+	Pool []netip.Addr
 }
 
 // Allocation is the address IPAM gave a pod interface.

@@ -6,13 +6,18 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/containernetworking/cni/pkg/types"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kubefay/kubefay/pkg/apis/kubefay/v1alpha1"
 	"github.com/kubefay/kubefay/pkg/cni/api"
+	"github.com/kubefay/kubefay/pkg/ipam"
 )
 
 func firstAnnotation(ann map[string]string, keys []string) (string, string) {
@@ -25,8 +30,8 @@ func firstAnnotation(ann map[string]string, keys []string) (string, string) {
 }
 
 // podInfo reads the pod's namespace (its subnet annotation) and the pod
-// (its static IP annotation) from the API, directly: a pod being created is
-// often not yet in an informer cache. A namespace without the annotation
+// (its static IP or ip pool annotation) from the API, directly: a pod being
+// created is often not yet in an informer cache. A namespace without the annotation
 // may be listed in a SubNet's spec.namespaces (read from cache).
 func podInfo(c client.Reader, cache client.Reader) PodInfo {
 	return func(ctx context.Context, pod *PodRef) error {
@@ -55,9 +60,49 @@ func podInfo(c client.Reader, cache client.Reader) PodInfo {
 					Msg: fmt.Sprintf("pod %s/%s: annotation %s=%q is not an IPv4 address", pod.Namespace, pod.Name, key, v)}
 			}
 			pod.StaticIP = ip
+			return nil // the static IP wins over an ip pool
+		}
+		if key, v := firstAnnotation(p.Annotations, v1alpha1.PodIPPoolAnnotations); v != "" {
+			pool, err := ipam.ParseIPPool(v)
+			if err == nil {
+				pool, err = statefulSetEntry(&p, pool)
+			}
+			if err != nil {
+				return &types.Error{Code: types.ErrInvalidNetworkConfig,
+					Msg: fmt.Sprintf("pod %s/%s: annotation %s=%q: %v", pod.Namespace, pod.Name, key, v, err)}
+			}
+			pod.Pool = pool
 		}
 		return nil
 	}
+}
+
+// statefulSetEntry narrows the ip pool of a pod of a StatefulSet to the
+// entry of its ordinal (label apps.kubernetes.io/pod-index, else the -N
+// suffix of its name): pod web-1 always gets the second address, and waits
+// for it while another pod holds it. An ordinal past the end of the pool
+// is an error. Other pods keep the whole pool.
+func statefulSetEntry(p *corev1.Pod, pool []netip.Addr) ([]netip.Addr, error) {
+	owner := metav1.GetControllerOf(p)
+	if owner == nil || owner.Kind != "StatefulSet" || len(pool) == 0 {
+		return pool, nil
+	}
+	s, ok := p.Labels[appsv1.PodIndexLabel]
+	if !ok {
+		i := strings.LastIndexByte(p.Name, '-')
+		if i < 0 || p.Name[:i] != owner.Name {
+			return pool, nil
+		}
+		s = p.Name[i+1:]
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return pool, nil
+	}
+	if n >= len(pool) {
+		return nil, fmt.Errorf("StatefulSet pod %s has ordinal %d but the pool lists only %d addresses (entry N is for ordinal N)", p.Name, n, len(pool))
+	}
+	return pool[n : n+1], nil
 }
 
 // subnetListing returns the SubNet whose spec.namespaces lists namespace

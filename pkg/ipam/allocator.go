@@ -80,6 +80,10 @@ type Request struct {
 	ContainerID, Interface string
 	// StaticIP, if valid, is the address the pod must get.
 	StaticIP netip.Addr
+	// Pool, if not empty (and StaticIP is not set), lists the addresses the
+	// pod may get, in order of preference: it gets the first one no other
+	// live pod holds (see ParseIPPool).
+	Pool []netip.Addr
 }
 
 // Result is the address given to a pod interface.
@@ -135,9 +139,12 @@ func (a *Allocator) Allocate(ctx context.Context, req Request) (Result, error) {
 			return res, nil
 		}
 		var res Result
-		if req.StaticIP.IsValid() {
+		switch {
+		case req.StaticIP.IsValid():
 			res, err = a.allocateStatic(ctx, sn, blocks, req)
-		} else {
+		case len(req.Pool) > 0:
+			res, err = a.allocateIPPool(ctx, sn, blocks, req)
+		default:
 			res, err = a.allocateDynamic(ctx, sn, blocks, req)
 		}
 		if !errors.Is(err, errRetry) {
@@ -159,6 +166,11 @@ func (r Request) validate() error {
 	}
 	if r.StaticIP.IsValid() && !r.StaticIP.Is4() {
 		return newError(ReasonInvalidRequest, r.Subnet, "static IP %s is not an IPv4 address", r.StaticIP)
+	}
+	for _, ip := range r.Pool {
+		if !ip.Is4() {
+			return newError(ReasonInvalidRequest, r.Subnet, "ip pool entry %s is not an IPv4 address", ip)
+		}
 	}
 	return nil
 }

@@ -10,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
@@ -22,7 +25,19 @@ func testScheme(t testing.TB) *runtime.Scheme {
 	if err := v1alpha1.AddToScheme(s); err != nil {
 		t.Fatal(err)
 	}
+	if err := corev1.AddToScheme(s); err != nil {
+		t.Fatal(err)
+	}
 	return s
+}
+
+// podObj is a live pod of namespace ns whose UID is what req gives it.
+func podObj(name string, mod ...func(*corev1.Pod)) *corev1.Pod {
+	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name, UID: types.UID("uid-" + name)}}
+	for _, m := range mod {
+		m(p)
+	}
+	return p
 }
 
 func fakeClient(t testing.TB, objs ...client.Object) client.Client {
@@ -67,7 +82,9 @@ func TestAllocateScenarios(t *testing.T) {
 	tests := []struct {
 		name   string
 		subnet *v1alpha1.SubNet
-		steps  []step
+		// pods exist (live holders)
+		pods  []string
+		steps []step
 		// blocks: block name -> owner node after the steps
 		blocks map[string]string
 	}{
@@ -114,6 +131,7 @@ func TestAllocateScenarios(t *testing.T) {
 		{
 			name:   "static addresses",
 			subnet: subnetObj("net", "10.0.0.0/24", func(s *v1alpha1.SubNetSpec) { s.ExcludeIPs = []string{"10.0.0.200"} }),
+			pods:   []string{"a", "e"},
 			steps: []step{
 				{req: req("n1", "a", static("10.0.0.100")), want: "10.0.0.100"},
 				{req: req("n1", "a", static("10.0.0.100")), want: "10.0.0.100"},
@@ -145,7 +163,11 @@ func TestAllocateScenarios(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			c := fakeClient(t, tt.subnet)
+			objs := []client.Object{tt.subnet}
+			for _, p := range tt.pods {
+				objs = append(objs, podObj(p))
+			}
+			c := fakeClient(t, objs...)
 			a := New(c, Options{})
 			for i, s := range tt.steps {
 				if s.release != "" {
@@ -386,32 +408,5 @@ func TestRecentWritesPreferNewer(t *testing.T) {
 	now = now.Add(2 * time.Minute)
 	if got := r.merge([]v1alpha1.IPAMBlock{b}); len(got) != 1 || got[0].ResourceVersion != "5" {
 		t.Fatalf("expired entries kept: %v", got)
-	}
-}
-
-func TestFromAnnotations(t *testing.T) {
-	tests := []struct {
-		ann        map[string]string
-		subnet, ip string
-		wantErr    bool
-	}{
-		{ann: nil},
-		{ann: map[string]string{AnnotationSubnet: "blue", AnnotationIPAddress: " 10.0.0.7 "}, subnet: "blue", ip: "10.0.0.7"},
-		{ann: map[string]string{AnnotationIPAddress: "10.0.0.300"}, wantErr: true},
-		{ann: map[string]string{AnnotationIPAddress: "fd00::1"}, wantErr: true},
-	}
-	for _, tt := range tests {
-		subnet, ip, err := FromAnnotations(tt.ann)
-		if (err != nil) != tt.wantErr || (err != nil && !IsReason(err, ReasonInvalidRequest)) {
-			t.Errorf("%v: err %v", tt.ann, err)
-			continue
-		}
-		gotIP := ""
-		if ip.IsValid() {
-			gotIP = ip.String()
-		}
-		if !tt.wantErr && (subnet != tt.subnet || gotIP != tt.ip) {
-			t.Errorf("%v: got %q %q", tt.ann, subnet, gotIP)
-		}
 	}
 }

@@ -17,6 +17,11 @@
 // claimed, a node borrows free addresses from other nodes' blocks; the
 // allocation then records the node the pod lives on.
 //
+// A pod may ask for an address (Request.StaticIP) or for one of a list
+// (Request.Pool, the ip-pool annotation: the first one no other live pod
+// holds). Such an address is taken from whichever block holds it, and taken
+// over from a holder whose pod is gone.
+//
 // Pool is the pure, in-memory allocator of one block; Subnet is the parsed
 // view of a SubNet (gateway, reserved and excluded addresses).
 package ipam

@@ -22,15 +22,19 @@ const (
 	ReasonInvalidSubnet Reason = "InvalidSubnet"
 	// ReasonSubnetFull: no address of the subnet is free.
 	ReasonSubnetFull Reason = "SubnetFull"
-	// ReasonIPOutOfRange: a static address outside the subnet's CIDR.
+	// ReasonIPOutOfRange: a requested address (static IP, ip pool entry)
+	// outside the subnet's CIDR.
 	ReasonIPOutOfRange Reason = "IPOutOfRange"
-	// ReasonIPReserved: a static address that is the subnet's gateway,
+	// ReasonIPReserved: a requested address that is the subnet's gateway,
 	// network or broadcast address.
 	ReasonIPReserved Reason = "IPReserved"
-	// ReasonIPExcluded: a static address listed in the subnet's excludeIPs.
+	// ReasonIPExcluded: a requested address listed in the subnet's excludeIPs.
 	ReasonIPExcluded Reason = "IPExcluded"
-	// ReasonIPInUse: a static address held by another pod.
+	// ReasonIPInUse: a static address held by another live pod.
 	ReasonIPInUse Reason = "IPInUse"
+	// ReasonIPPoolExhausted: every address of the pod's ip pool is held by
+	// another live pod.
+	ReasonIPPoolExhausted Reason = "IPPoolExhausted"
 	// ReasonConflict: the blocks kept changing under us; retry later.
 	ReasonConflict Reason = "Conflict"
 )
@@ -46,6 +50,15 @@ func (h Holder) String() string {
 		return fmt.Sprintf("container %s (interface %s) on node %q", h.ContainerID, h.Interface, h.Node)
 	}
 	return fmt.Sprintf("pod %s/%s (container %s, interface %s, node %q)", h.Namespace, h.Pod, shortID(h.ContainerID), h.Interface, h.Node)
+}
+
+// short names the holder in lists: namespace/pod, or the node for an
+// address without a pod.
+func (h Holder) short() string {
+	if h.Pod == "" {
+		return fmt.Sprintf("node %s (%s)", h.Node, h.Interface)
+	}
+	return h.Namespace + "/" + h.Pod
 }
 
 // Error is the typed error IPAM returns: callers turn it into a CNI error
@@ -80,7 +93,7 @@ func (e *Error) Unwrap() error { return e.Err }
 // holder may go away, the blocks may stop changing, the subnet may appear.
 func (e *Error) Temporary() bool {
 	switch e.Reason {
-	case ReasonSubnetFull, ReasonIPInUse, ReasonConflict, ReasonSubnetNotFound:
+	case ReasonSubnetFull, ReasonIPInUse, ReasonIPPoolExhausted, ReasonConflict, ReasonSubnetNotFound:
 		return true
 	}
 	return false

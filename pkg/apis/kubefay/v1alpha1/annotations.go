@@ -8,4 +8,10 @@ var (
 	NamespaceSubnetAnnotations = []string{"subnet", "kubefay.io/subnet"}
 	// PodIPv4Annotations on a Pod give it that IPv4 address.
 	PodIPv4Annotations = []string{"IPv4", "kubefay.io/ipv4"}
+	// PodIPPoolAnnotations on a Pod (typically in the pod template of a
+	// Deployment or StatefulSet) list the IPv4 addresses, comma-separated,
+	// its pods take theirs from: the first one no other live pod holds (a
+	// StatefulSet pod: the entry of its ordinal). PodIPv4Annotations win
+	// over it.
+	PodIPPoolAnnotations = []string{"ipPool", "kubefay.io/ip-pool"}
 )
