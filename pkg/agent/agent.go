@@ -152,6 +152,7 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 		IPAM: ipamAdapter{a: alloc, node: node}, Ports: ports, Plumbing: &podif.Plumber{}, Flows: flows,
 		PodInfo: podInfo(c, informers), MTU: mtu, Netdev: cfg.DatapathType == config.DatapathNetdev,
 		Events: newEventRecorder(ctx, c, node), Ready: h.Ready,
+		Policy: policies,
 	}
 	// pods that were running before this start keep their flows: rebuild them from OVS
 	stale, err := restorePods(ctx, handler, ports, informers)

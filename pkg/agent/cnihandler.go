@@ -45,6 +45,13 @@ type CNIHandler struct {
 	Events func(namespace, name, reason, message string)
 	// Ready reports whether the node is set up (bridge, gw0, flows).
 	Ready func() bool
+	// Policy, when set, learns of the pod and its address before the pod's
+	// flows are installed, so that its NetworkPolicy flows go into the
+	// same bundle: an isolated pod is isolated from its first packet.
+	Policy interface {
+		Attach(pod PodRef, ip netip.Addr)
+		Detach(namespace, name string)
+	}
 }
 
 // podOwner is the flowsync owner key of a pod interface.
@@ -112,6 +119,9 @@ func (h *CNIHandler) Add(ctx context.Context, req *api.Request) (res *current.Re
 	if err != nil {
 		return nil, fmt.Errorf("add port %s to the bridge: %w", hostIf, err)
 	}
+	if h.Policy != nil {
+		h.Policy.Attach(pod, alloc.IP.Addr())
+	}
 	flows := pipeline.PodFlows(pipeline.Pod{Namespace: pod.Namespace, Name: pod.Name, Interface: ifName,
 		OFPort: ofport, MAC: wired.PodMAC, IP: alloc.IP.Addr()})
 	_, err = h.Flows.SetAndSync(ctx, podOwner(req.ContainerID, ifName), flows)
@@ -170,6 +180,9 @@ func (h *CNIHandler) Del(ctx context.Context, req *api.Request) error {
 	hostIf := podif.HostIfName(req.ContainerID, ifName)
 	start := time.Now()
 	h.Flows.Set(podOwner(req.ContainerID, ifName), nil)
+	if h.Policy != nil && req.Pod.Namespace != "" {
+		h.Policy.Detach(req.Pod.Namespace, req.Pod.Name)
+	}
 	if _, err := h.Flows.Sync(ctx); err != nil {
 		return api.TryAgainLater("remove flows of container %s: %v", short(req.ContainerID), err)
 	}

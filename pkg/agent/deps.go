@@ -3,6 +3,8 @@ package agent
 import (
 	"context"
 	"net/netip"
+
+	corev1 "k8s.io/api/core/v1"
 )
 
 // The agent's collaborators, narrowed to what it uses, so the CNI path and
@@ -21,6 +23,11 @@ type PodRef struct {
 	// Pool lists the addresses the pod may get (its ip-pool annotation;
 	// for a StatefulSet pod, the one entry of its ordinal).
 	Pool []netip.Addr
+	// Labels and Ports (container ports) of the pod, for NetworkPolicy:
+	// the pod is known to policy from its CNI ADD on, before any status
+	// update carries its IP.
+	Labels map[string]string
+	Ports  []corev1.ContainerPort
 }
 
 // Allocation is the address IPAM gave a pod interface.

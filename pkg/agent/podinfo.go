@@ -53,6 +53,10 @@ func podInfo(c client.Reader, cache client.Reader) PodInfo {
 		if pod.UID == "" {
 			pod.UID = string(p.UID)
 		}
+		pod.Labels = p.Labels
+		for _, c := range p.Spec.Containers {
+			pod.Ports = append(pod.Ports, c.Ports...)
+		}
 		if key, v := firstAnnotation(p.Annotations, v1alpha1.PodIPv4Annotations); v != "" {
 			ip, err := netip.ParseAddr(v)
 			if err != nil || !ip.Is4() {

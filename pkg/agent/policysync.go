@@ -28,18 +28,21 @@ import (
 // engine's flows in the flow syncer. The engine is incremental: an event
 // recomputes only the rules it can affect, and only changed flows go to OVS.
 type policySync struct {
+	node  string
 	flows *flowsync.Syncer[*of.Flow]
 	loop  *syncLoop
 
-	mu      sync.Mutex
-	engine  *networkpolicy.Engine
-	pending time.Time // oldest event not yet in OVS
+	mu       sync.Mutex
+	engine   *networkpolicy.Engine
+	pending  time.Time             // oldest event not yet in OVS
+	attached map[string]netip.Addr // local pods by CNI ADD: namespace/name -> address
 
 	latency prometheus.Histogram
 }
 
 func newPolicySync(node string, flows *flowsync.Syncer[*of.Flow]) *policySync {
-	return &policySync{flows: flows, loop: newSyncLoop(), engine: networkpolicy.NewEngine(node),
+	return &policySync{node: node, flows: flows, loop: newSyncLoop(), engine: networkpolicy.NewEngine(node),
+		attached: map[string]netip.Addr{},
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "kubefay_networkpolicy_sync_latency_seconds",
 			Help:    "Time from a NetworkPolicy, Pod or Namespace event to the resulting flows being in OVS.",
@@ -112,7 +115,12 @@ func (p *policySync) observe(obj any, deleted bool) {
 			p.engine.SetPolicy(o)
 		}
 	case *corev1.Pod:
-		if ep, ok := enginePod(o); ok && !deleted {
+		key := o.Namespace + "/" + o.Name
+		if deleted {
+			delete(p.attached, key)
+		}
+		// a local pod's status may lag its CNI ADD: keep the address the ADD gave
+		if ep, ok := enginePod(o, p.attached[key]); ok && !deleted {
 			p.engine.SetPod(ep)
 		} else {
 			p.engine.DeletePod(o.Namespace, o.Name)
@@ -131,21 +139,47 @@ func (p *policySync) observe(obj any, deleted bool) {
 	p.loop.trigger()
 }
 
+// Attach is called by CNI ADD before the pod's own flows are synced: the
+// engine learns the pod with its new address and its policy flows are
+// staged, so the same bundle installs both.
+func (p *policySync) Attach(pod PodRef, ip netip.Addr) {
+	ep := networkpolicy.Pod{Namespace: pod.Namespace, Name: pod.Name, Labels: pod.Labels, IP: ip, Node: p.node}
+	for _, port := range pod.Ports {
+		ep.Ports = append(ep.Ports, networkpolicy.NamedPort{Name: port.Name, Protocol: port.Protocol, Port: port.ContainerPort})
+	}
+	p.mu.Lock()
+	p.attached[pod.Namespace+"/"+pod.Name] = ip
+	p.engine.SetPod(ep)
+	p.mu.Unlock()
+	p.stage()
+}
+
+// Detach is called by CNI DEL: the address no longer stands in for the
+// pod's status (the informer removes the pod from policy when it is gone).
+func (p *policySync) Detach(namespace, name string) {
+	p.mu.Lock()
+	delete(p.attached, namespace+"/"+name)
+	p.mu.Unlock()
+}
+
 // stage moves the engine's changes into the flow syncer (not yet to OVS).
-func (p *policySync) stage() (since time.Time, n int) {
+func (p *policySync) stage() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	changes := p.engine.Changes()
 	for owner, fs := range changes {
 		p.flows.Set(owner, fs)
 	}
-	since, p.pending = p.pending, time.Time{}
-	return since, len(changes)
+	return len(changes)
 }
 
 // apply stages the engine's changes and syncs them to OVS in one bundle.
 func (p *policySync) apply(ctx context.Context) error {
-	since, n := p.stage()
+	p.mu.Lock()
+	since := p.pending
+	p.pending = time.Time{}
+	p.mu.Unlock()
+	n := p.stage()
 	st, err := p.flows.Sync(ctx)
 	if err != nil {
 		return fmt.Errorf("policy flows: %w", err)
@@ -161,13 +195,15 @@ func (p *policySync) apply(ctx context.Context) error {
 
 // enginePod is the engine's view of a pod; pods without an address of their
 // own (host network, not yet running, finished) take no part in policy.
-func enginePod(p *corev1.Pod) (networkpolicy.Pod, bool) {
+// attached, the address the pod's last CNI ADD on this node gave it, wins
+// over the status (which lags it, and may still show a previous sandbox's).
+func enginePod(p *corev1.Pod, attached netip.Addr) (networkpolicy.Pod, bool) {
 	if p.Spec.HostNetwork || p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
 		return networkpolicy.Pod{}, false
 	}
-	var ip netip.Addr
+	ip := attached
 	for _, a := range p.Status.PodIPs {
-		if x, err := netip.ParseAddr(a.IP); err == nil && x.Is4() {
+		if x, err := netip.ParseAddr(a.IP); err == nil && x.Is4() && !ip.IsValid() {
 			ip = x
 			break
 		}
