@@ -34,7 +34,7 @@ var npPorts = []int{npPortA, npPortB}
 // npPod is one pod of the truth table: "x/a" etc.
 type npPod struct {
 	ns, short, key string // namespace, "a"/"b", "x/a"
-	pod             *corev1.Pod
+	pod            *corev1.Pod
 }
 
 // npLab is the truth table's cluster: two namespaces, four pods.

@@ -131,11 +131,11 @@ func TestSubnetsPerNamespace(t *testing.T) {
 	reportProbes(t, "subnets", outs)
 }
 
-// TestSubnetErrorsBecomeEvents: a static IP already held by a live pod, a
-// namespace annotated with a subnet that does not exist, and a subnet that
-// overlaps an older one leave the pod without a network and with a Warning
-// event that says why (naming the holder pod / the missing subnet / the
-// older subnet).
+// TestSubnetErrorsBecomeEvents: a static IP already held by a live pod and a
+// namespace annotated with a subnet that does not exist leave the pod
+// without a network and with a Warning event that says why (naming the
+// holder pod / the missing subnet); a subnet that overlaps another one, the
+// services or the nodes is refused at creation.
 func TestSubnetErrorsBecomeEvents(t *testing.T) {
 	e := setup(t, "subnet-errors")
 	holder := netexecPod("holder", e.nodes[0].Name)
@@ -151,11 +151,41 @@ func TestSubnetErrorsBecomeEvents(t *testing.T) {
 	bad.createPodsNoWait(netexecPod("lost", e.nodes[0].Name))
 	bad.waitEvent("lost", "no-such-subnet", 2*time.Minute)
 
-	// a subnet overlapping defaultnet gives no addresses, and says so
-	overlapping := createSubnet(t, e.c, "10.192.200.0/24")
-	eo := e.annotatedNamespace("subnet-overlap", overlapping)
-	eo.createPodsNoWait(netexecPod("overlapped", e.nodes[0].Name))
-	eo.waitEvent("overlapped", "overlaps subnet \"defaultnet\"", 2*time.Minute)
+	// a subnet overlapping another subnet, the service range or the node
+	// network is refused by the apiserver, naming what it overlaps
+	for _, c := range []struct{ cidr, want string }{
+		{"10.192.200.0/24", "overlaps SubNet defaultnet (10.192.0.0/16)"},
+		{"10.0.0.0/8", "overlaps SubNet defaultnet (10.192.0.0/16)"},
+		{"10.96.128.0/24", "overlaps the service range of ServiceCIDR kubernetes"},
+		{"198.51.100.0/25", "contains an address of Node"},
+	} {
+		err := tryCreateSubnet(e.c, c.cidr)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("SubNet %s: created or refused for another reason (%v); want a refusal containing %q", c.cidr, err, c.want)
+		}
+	}
+}
+
+// tryCreateSubnet creates a SubNet with cidr and returns the apiserver's
+// answer; a SubNet that got created anyway is deleted at once.
+func tryCreateSubnet(c *cluster, cidr string) error {
+	dc, err := dynamic.NewForConfig(c.cfg)
+	if err != nil {
+		return err
+	}
+	name := "e2e-refused-" + utilrand.String(5)
+	obj := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "kubefay.kubefay.github.com/v1alpha1", "kind": "SubNet",
+		"metadata": map[string]any{"name": name},
+		"spec":     map[string]any{"ipVersion": "v4", "cidr": cidr},
+	}}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err = dc.Resource(subnetGVR).Create(ctx, obj, metav1.CreateOptions{})
+	if err == nil {
+		_ = dc.Resource(subnetGVR).Delete(ctx, name, metav1.DeleteOptions{})
+	}
+	return err
 }
 
 // createPodsNoWait creates pods in e's namespace without waiting for them.
