@@ -1,0 +1,103 @@
+package e2e
+
+import (
+	"context"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilrand "k8s.io/apimachinery/pkg/util/rand"
+)
+
+// TestOriginalKubefayExamples: the original Kubefay README's examples work
+// verbatim — build/examples/subnet.yaml (SubNet newnet 10.182.0.0/16 and
+// the namespace kubefay-test annotated `subnet: newnet`), a pod there gets
+// an address of newnet, a pod with the annotation `IPv4: 10.192.255.253`
+// gets exactly that address — and `kubectl describe subnet` lists each used
+// IP with its node, namespace, pod, container ID and interface.
+func TestOriginalKubefayExamples(t *testing.T) {
+	e := setup(t, "examples")
+	example := filepath.Join("..", "..", "build", "examples", "subnet.yaml")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err := e.c.cs.CoreV1().Namespaces().Get(ctx, "kubefay-test", metav1.GetOptions{})
+	createdHere := err != nil // `make lab`'s demo applies the same file
+	kubectl(t, "apply", "-f", example)
+	if createdHere {
+		t.Cleanup(func() { kubectlNoFail(t, "delete", "-f", example, "--wait=false") })
+	}
+
+	ek := &env{t: t, c: e.c, ns: "kubefay-test", nodes: e.nodes}
+	name := "example-" + utilrand.String(5)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = e.c.cs.CoreV1().Pods("kubefay-test").Delete(ctx, name, metav1.DeleteOptions{})
+	})
+	inNewnet := ek.createPods(netexecPod(name, e.nodes[1].Name))[name]
+	if !inCIDR(inNewnet.Status.PodIP, "10.182.0.0/16") {
+		t.Errorf("pod in kubefay-test got %s, want an address of newnet 10.182.0.0/16", inNewnet.Status.PodIP)
+	}
+
+	static := netexecPod("static", e.nodes[0].Name)
+	static.Annotations = map[string]string{"IPv4": "10.192.255.253"}
+	if got := e.createPods(static)["static"].Status.PodIP; got != "10.192.255.253" {
+		t.Errorf("pod annotated IPv4: 10.192.255.253 got %s", got)
+	}
+
+	// (describe lists up to 256 used IPs: newnet, nearly empty, shows ours for sure)
+	rows := map[string][]string{
+		"newnet":     {"Pod:  " + name, "Namespace:  kubefay-test", "Ip:  " + inNewnet.Status.PodIP, "Node:  " + e.nodes[1].Name, "Interface:  eth0", "Container ID:"},
+	}
+	for subnet, want := range rows {
+		var out string
+		eventually(t, time.Minute, "describe subnet "+subnet+" lists the pod's address", func(context.Context) (bool, error) {
+			out = squeeze(kubectl(t, "describe", "subnet", subnet))
+			for _, w := range want {
+				if !strings.Contains(out, squeeze(w)) {
+					return false, nil
+				}
+			}
+			return true, nil
+		})
+	}
+}
+
+// squeeze collapses runs of spaces (describe aligns its columns).
+func squeeze(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// kubectl runs the lab's kubectl (or the one on PATH) and returns its
+// output; a failure fails the test.
+func kubectl(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := runKubectl(t, args...)
+	if err != nil {
+		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+func kubectlNoFail(t *testing.T, args ...string) {
+	if out, err := runKubectl(t, args...); err != nil {
+		t.Logf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+func runKubectl(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	bin, err := exec.LookPath("kubectl")
+	if err != nil {
+		matches, _ := filepath.Glob(filepath.Join("..", "..", "_output", "k8s", "v*", "bin", "kubectl"))
+		if len(matches) == 0 {
+			missing(t, "no kubectl on PATH nor in _output/k8s/*/bin (hack/k8s/build.sh builds it)")
+		}
+		bin = matches[0]
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
+	return string(out), err
+}
