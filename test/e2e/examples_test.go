@@ -50,7 +50,7 @@ func TestOriginalKubefayExamples(t *testing.T) {
 
 	// (describe lists up to 256 used IPs: newnet, nearly empty, shows ours for sure)
 	rows := map[string][]string{
-		"newnet":     {"Pod:  " + name, "Namespace:  kubefay-test", "Ip:  " + inNewnet.Status.PodIP, "Node:  " + e.nodes[1].Name, "Interface:  eth0", "Container ID:"},
+		"newnet": {"Pod:  " + name, "Namespace:  kubefay-test", "Ip:  " + inNewnet.Status.PodIP, "Node:  " + e.nodes[1].Name, "Interface:  eth0", "Container ID:"},
 	}
 	for subnet, want := range rows {
 		var out string
