@@ -184,7 +184,7 @@ func (p *policySync) apply(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("policy flows: %w", err)
 	}
-	if !since.IsZero() {
+	if !since.IsZero() && n > 0 { // events that changed no flow are not programming latency
 		p.latency.Observe(time.Since(since).Seconds())
 	}
 	if n > 0 {
