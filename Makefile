@@ -7,7 +7,7 @@ BINARIES := kubefay-agent kubefay-cni kubefay-controller kubectl-kubefay
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/kubefay/kubefay/pkg/version.Version=$(VERSION)
 
-.PHONY: all build lab lab-down lab-status test vet unit integration e2e bench fmt generate image clean help
+.PHONY: all build lab lab-down lab-status test vet unit integration e2e conformance bench fmt generate image clean help
 
 all: build
 
@@ -46,6 +46,9 @@ integration: ## integration tests: real OVS in netns, real etcd + kube-apiserver
 
 e2e: ## lab e2e suite (brings a lab up and down)
 	hack/test.sh e2e
+
+conformance: ## upstream [sig-network] Conformance + NetworkPolicy e2e specs on the running lab (reports in _output/conformance)
+	hack/conformance.sh $(SUITES)
 
 bench: ## benchmarks against the OVS tools and the lab (prints figures and ratios)
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./pkg/ovs/...

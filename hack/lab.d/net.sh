@@ -62,6 +62,12 @@ net_routes_up() {
     ip route replace "$r" via "$ip" metric "$VIA_METRIC"
     record route "$r via $ip metric $VIA_METRIC"
   done
+  # The host (apiserver: proxy, webhooks) reaches pods through the first node; a pod elsewhere
+  # would answer straight from its own node, whose conntrack never saw the request (INVALID,
+  # dropped by kube-proxy). Masquerading the host at the first node keeps both ways there.
+  # (Gone with the node's netns at `down`.)
+  nsx "$first" iptables -t nat -C POSTROUTING -s "$GW_IP/32" -o gw0 -j MASQUERADE 2>/dev/null ||
+    nsx "$first" iptables -t nat -I POSTROUTING 1 -s "$GW_IP/32" -o gw0 -j MASQUERADE
 }
 
 net_down() {
