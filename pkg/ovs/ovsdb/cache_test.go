@@ -24,7 +24,7 @@ func mustSchema(t testing.TB) *Schema {
 
 func TestParseSchemaKinds(t *testing.T) {
 	s := mustSchema(t)
-	want := map[string]ColumnKind{"name": KindAtom, "ofport": KindSet, "options": KindMap, "tags": KindSet, "type": KindAtom}
+	want := map[string]ColumnKind{"name": KindAtom, "ofport": KindOptional, "options": KindMap, "tags": KindSet, "type": KindAtom}
 	if !reflect.DeepEqual(s.Tables["Interface"], want) {
 		t.Fatalf("kinds = %v", s.Tables["Interface"])
 	}
@@ -43,9 +43,9 @@ func TestCacheUpdate2(t *testing.T) {
 	}{
 		{"initial (optional column as bare atom)", `{"Interface":{"` + u1 + `":{"initial":{"name":"p","ofport":5,"options":["map",[["a","1"],["b","2"]]],"tags":["set",[1,2]]}}}}`,
 			Row{"name": "p", "ofport": Set{int64(5)}, "options": Map{"a": "1", "b": "2"}, "tags": Set{int64(1), int64(2)}}},
-		{"modify: set diff toggles, map diff removes equal/sets others", `{"Interface":{"` + u1 + `":{"modify":{"ofport":["set",[5,7]],"options":["map",[["a","1"],["b","3"],["c","4"]]],"tags":2}}}}`,
+		{"modify: optional gets its new value, set diff toggles, map diff removes equal/sets others", `{"Interface":{"` + u1 + `":{"modify":{"ofport":7,"options":["map",[["a","1"],["b","3"],["c","4"]]],"tags":2}}}}`,
 			Row{"name": "p", "ofport": Set{int64(7)}, "options": Map{"b": "3", "c": "4"}, "tags": Set{int64(1)}}},
-		{"modify: atom replaced, optional emptied", `{"Interface":{"` + u1 + `":{"modify":{"name":"q","ofport":7}}}}`,
+		{"modify: atom replaced, optional emptied", `{"Interface":{"` + u1 + `":{"modify":{"name":"q","ofport":["set",[]]}}}}`,
 			Row{"name": "q", "ofport": Set{}, "options": Map{"b": "3", "c": "4"}, "tags": Set{int64(1)}}},
 		{"delete", `{"Interface":{"` + u1 + `":{"delete":null}}}`, nil},
 	}

@@ -123,7 +123,7 @@ func TestClientReconnectRemonitors(t *testing.T) {
 	fc := <-s.accepted
 	// A notification for the monitor is applied.
 	fc.send(map[string]any{"method": "update2", "params": []any{"kubefay-1",
-		map[string]any{"Interface": map[string]any{u1: map[string]any{"modify": map[string]any{"ofport": []any{"set", []int{1, 4}}}}}}}, "id": nil})
+		map[string]any{"Interface": map[string]any{u1: map[string]any{"modify": map[string]any{"ofport": 4}}}}}, "id": nil})
 	if err := mon.Cache().WaitFor(ctx, func() bool {
 		r, _ := mon.Cache().Row("Interface", u1)
 		n, _ := r.Int("ofport")

@@ -13,7 +13,8 @@ func isAtom(v any) bool {
 
 // applyDiff returns a new row: old with an update2 "modify" diff applied.
 // Map columns: a key with an equal value is removed, any other pair is set.
-// Set columns: the diff is the symmetric difference. Atom columns: replaced.
+// Set columns: the diff is the symmetric difference. Atom and optional
+// columns: replaced by the diff, which is their new value.
 func applyDiff(schema *Schema, table string, old, diff Row) (Row, error) {
 	next := make(Row, len(old)+len(diff))
 	for k, v := range old {
@@ -53,6 +54,8 @@ func applyDiff(schema *Schema, table string, old, diff Row) (Row, error) {
 			}
 			os, _ := old[col].(Set)
 			next[col] = symmetricDifference(os, ds)
+		case KindOptional:
+			next[col] = schema.normalize(table, col, d)
 		default:
 			next[col] = d
 		}

@@ -23,10 +23,14 @@ type ColumnKind int
 const (
 	// KindAtom is a column holding exactly one atom (min = max = 1).
 	KindAtom ColumnKind = iota
-	// KindSet is a set column, including optional (min 0, max 1) ones.
+	// KindSet is a set column that may hold several elements.
 	KindSet
 	// KindMap is a map column.
 	KindMap
+	// KindOptional is a set column of at most one element (min 0, max 1):
+	// a set when read, but an update2 diff carries its new value, not the
+	// elements that changed (ovsdb-server diffs only sets of max > 1).
+	KindOptional
 )
 
 // ParseSchema decodes a schema as returned by "get_schema".
@@ -88,8 +92,11 @@ func columnKind(raw json.RawMessage) (ColumnKind, error) {
 			return 0, fmt.Errorf("bad max: %w", err)
 		}
 	}
-	if minN == 1 && maxN == 1 {
+	switch {
+	case minN == 1 && maxN == 1:
 		return KindAtom, nil
+	case maxN == 1:
+		return KindOptional, nil
 	}
 	return KindSet, nil
 }
@@ -100,7 +107,7 @@ func (s *Schema) normalize(table, col string, v any) any {
 	if s == nil {
 		return v
 	}
-	if s.Tables[table][col] != KindSet {
+	if k := s.Tables[table][col]; k != KindSet && k != KindOptional {
 		return v
 	}
 	if _, ok := v.(Set); ok {

@@ -82,6 +82,14 @@ func TestVSwitchBridge(t *testing.T) {
 	// Someone changes the bridge behind our back: EnsureBridge corrects it
 	// and keeps foreign keys.
 	inst.Vsctl(t, "set", "bridge", "br-int", "fail_mode=standalone", "external_ids:kubefay=other", "external_ids:foreign=1")
+	// the change reaches our monitor cache asynchronously: correct what we have seen
+	if err := vs.Cache().WaitFor(ctx, func() bool {
+		br, ok := vs.Cache().RowByName(TableBridge, "br-int")
+		return ok && br.String("fail_mode") == "standalone" && br.StringMap("external_ids")["foreign"] == "1"
+	}); err != nil {
+		br, _ := vs.Cache().RowByName(TableBridge, "br-int")
+		t.Fatalf("monitor never saw the change: %v (cache: fail_mode=%#v external_ids=%v)", err, br["fail_mode"], br.StringMap("external_ids"))
+	}
 	if err := vs.EnsureBridge(ctx, spec); err != nil {
 		t.Fatal(err)
 	}
