@@ -68,7 +68,7 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 			klog.ErrorS(err, "informers stopped")
 		}
 	}()
-	for _, o := range []client.Object{&v1alpha1.SubNet{}, &v1alpha1.IPAMBlock{}, &corev1.Node{}, &corev1.Pod{}} {
+	for _, o := range []client.Object{&v1alpha1.SubNet{}, &v1alpha1.IPAMBlock{}, &corev1.Node{}, &corev1.Pod{}, &corev1.Namespace{}} {
 		if _, err := informers.GetInformer(ctx, o); err != nil {
 			return fmt.Errorf("informer %T: %w", o, err)
 		}

@@ -30,13 +30,16 @@ func firstAnnotation(ann map[string]string, keys []string) (string, string) {
 }
 
 // podInfo reads the pod's namespace (its subnet annotation) and the pod
-// (its static IP or ip pool annotation) from the API, directly: a pod being
-// created is often not yet in an informer cache. A namespace without the annotation
-// may be listed in a SubNet's spec.namespaces (read from cache).
+// (its static IP or ip pool annotation, labels and ports) from the informer
+// cache, and from the API when the cache does not have them yet (a
+// namespace created a moment ago) or has another pod of the same name (a
+// StatefulSet pod re-created: the UID of the CNI request decides). A
+// namespace without the annotation may be listed in a SubNet's
+// spec.namespaces (read from cache).
 func podInfo(c client.Reader, cache client.Reader) PodInfo {
 	return func(ctx context.Context, pod *PodRef) error {
 		var ns corev1.Namespace
-		if err := c.Get(ctx, client.ObjectKey{Name: pod.Namespace}, &ns); err != nil {
+		if err := cachedGet(ctx, cache, c, client.ObjectKey{Name: pod.Namespace}, &ns, func() bool { return true }); err != nil {
 			return api.TryAgainLater("read namespace %s: %v", pod.Namespace, err)
 		}
 		_, pod.Subnet = firstAnnotation(ns.Annotations, v1alpha1.NamespaceSubnetAnnotations)
@@ -47,7 +50,8 @@ func podInfo(c client.Reader, cache client.Reader) PodInfo {
 			}
 		}
 		var p corev1.Pod
-		if err := c.Get(ctx, client.ObjectKey{Namespace: pod.Namespace, Name: pod.Name}, &p); err != nil {
+		samePod := func() bool { return pod.UID != "" && string(p.UID) == pod.UID }
+		if err := cachedGet(ctx, cache, c, client.ObjectKey{Namespace: pod.Namespace, Name: pod.Name}, &p, samePod); err != nil {
 			return api.TryAgainLater("read pod %s/%s: %v", pod.Namespace, pod.Name, err)
 		}
 		if pod.UID == "" {
@@ -79,6 +83,15 @@ func podInfo(c client.Reader, cache client.Reader) PodInfo {
 		}
 		return nil
 	}
+}
+
+// cachedGet reads key from cache when it is there and good (as ok judges
+// it), else from the API.
+func cachedGet(ctx context.Context, cache, api client.Reader, key client.ObjectKey, obj client.Object, ok func() bool) error {
+	if err := cache.Get(ctx, key, obj); err == nil && ok() {
+		return nil
+	}
+	return api.Get(ctx, key, obj)
 }
 
 // statefulSetEntry narrows the ip pool of a pod of a StatefulSet to the

@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	apitypes "k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/kubefay/kubefay/pkg/apis/kubefay/v1alpha1"
@@ -81,6 +82,50 @@ func TestPodInfoAddressAnnotations(t *testing.T) {
 			}
 			if static != tt.static || (tt.pool != "" && fmt.Sprint(ref.Pool) != tt.pool) || (tt.pool == "" && len(ref.Pool) > 0) || ref.UID != "uid" {
 				t.Fatalf("got static %q pool %v uid %q; want %q %s", static, ref.Pool, ref.UID, tt.static, tt.pool)
+			}
+		})
+	}
+}
+
+// TestPodInfoCacheFreshness: the informer cache answers when it has the
+// namespace and the very pod of the request (same UID); a namespace it does
+// not have yet and a same-name pod of another UID (re-created) are read
+// from the API.
+func TestPodInfoCacheFreshness(t *testing.T) {
+	s := runtime.NewScheme()
+	if err := corev1.AddToScheme(s); err != nil {
+		t.Fatal(err)
+	}
+	if err := v1alpha1.AddToScheme(s); err != nil {
+		t.Fatal(err)
+	}
+	ns := func(subnet string) *corev1.Namespace {
+		return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ns", Annotations: map[string]string{"subnet": subnet}}}
+	}
+	pod := func(uid, ip string) *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "p", UID: apitypes.UID(uid), Annotations: map[string]string{"IPv4": ip}}}
+	}
+	tests := []struct {
+		name         string
+		cached       []runtime.Object
+		uid          string
+		subnet, ipv4 string
+	}{
+		{"cache has both", []runtime.Object{ns("cached"), pod("u1", "10.0.0.1")}, "u1", "cached", "10.0.0.1"},
+		{"namespace not cached yet", []runtime.Object{pod("u1", "10.0.0.1")}, "u1", "api", "10.0.0.1"},
+		{"cache holds the previous pod of that name", []runtime.Object{ns("cached"), pod("old", "10.0.0.1")}, "u1", "cached", "10.0.0.2"},
+		{"request without a UID: the API decides", []runtime.Object{ns("cached"), pod("old", "10.0.0.1")}, "", "cached", "10.0.0.2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cache := fake.NewClientBuilder().WithScheme(s).WithRuntimeObjects(tt.cached...).Build()
+			api := fake.NewClientBuilder().WithScheme(s).WithObjects(ns("api"), pod("u1", "10.0.0.2")).Build()
+			ref := PodRef{Namespace: "ns", Name: "p", UID: tt.uid}
+			if err := podInfo(api, cache)(context.Background(), &ref); err != nil {
+				t.Fatal(err)
+			}
+			if ref.Subnet != tt.subnet || ref.StaticIP.String() != tt.ipv4 {
+				t.Fatalf("subnet %q, IPv4 %s; want %q, %s", ref.Subnet, ref.StaticIP, tt.subnet, tt.ipv4)
 			}
 		})
 	}
