@@ -155,7 +155,7 @@ func TestSubnetErrorsBecomeEvents(t *testing.T) {
 	// network is refused by the apiserver, naming what it overlaps
 	for _, c := range []struct{ cidr, want string }{
 		{"10.192.200.0/24", "overlaps SubNet defaultnet (10.192.0.0/16)"},
-		{"10.0.0.0/8", "overlaps SubNet defaultnet (10.192.0.0/16)"},
+		{"10.192.0.0/12", "overlaps SubNet defaultnet (10.192.0.0/16)"}, // around it
 		{"10.96.128.0/24", "overlaps the service range of ServiceCIDR kubernetes"},
 		{"198.51.100.0/25", "contains an address of Node"},
 	} {
