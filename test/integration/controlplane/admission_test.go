@@ -69,7 +69,7 @@ func TestSubNetAdmissionPolicies(t *testing.T) {
 		exclude             []string
 	}{
 		{"inside another subnet", "10.40.128.0/17", "spec.cidr 10.40.128.0/17 overlaps SubNet first (10.40.0.0/16)", nil},
-		{"around another subnet", "10.0.0.0/8", "spec.cidr 10.0.0.0/8 overlaps SubNet first (10.40.0.0/16)", nil},
+		{"around another subnet", "10.32.0.0/11", "spec.cidr 10.32.0.0/11 overlaps SubNet first (10.40.0.0/16)", nil},
 		{"the service range", "10.96.64.0/18", "overlaps the service range of ServiceCIDR kubernetes (10.96.0.0/16)", nil},
 		{"a node's address", "192.168.50.0/24", "spec.cidr 192.168.50.0/24 contains an address of Node n1", nil},
 		{"excludeIPs outside", "10.42.0.0/16", "spec.excludeIPs entries outside spec.cidr 10.42.0.0/16: 10.43.0.1, 10.42.255.250..10.43.0.5", []string{"10.42.0.5", "10.43.0.1", "10.42.255.250..10.43.0.5"}},
