@@ -122,7 +122,7 @@ func (p *policy) compileRule(dir Direction, i int, peers []networkingv1.NetworkP
 
 // selectsPod reports whether a peer selects a pod of namespace ns with
 // labels l, the namespace having labels nsl; polNS is the policy's namespace.
-func (c *peer) selectsPod(polNS, ns string, l, nsl labels.Set) bool {
+func (c *peer) selectsPod(polNS, ns string, l labels.Labels, nsl labels.Set) bool {
 	if c.block {
 		return false
 	}

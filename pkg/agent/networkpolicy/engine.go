@@ -223,35 +223,11 @@ func (e *Engine) rulesForPod(p *Pod, set map[*rule]struct{}) map[*rule]struct{} 
 		return set
 	}
 	l := labels.Set(p.Labels)
-	for _, pol := range e.policiesByNS[p.Namespace] {
-		if p.Node == e.node && pol.podSel.Matches(l) {
-			for _, r := range pol.rules {
-				set[r] = struct{}{}
-			}
-			continue
-		}
-		for _, r := range pol.rules {
-			for i := range r.peers {
-				c := &r.peers[i]
-				if !c.block && c.nsSel == nil && c.podSel.Matches(l) {
-					set[r] = struct{}{}
-					break
-				}
-			}
-		}
-	}
-	nsl := e.nsLabels[p.Namespace]
+	e.addRulesFor(p.Namespace, p.Node == e.node, func(m labelMatcher) bool { return m.Matches(l) }, set)
 	for _, r := range e.nsScoped {
+		// a named port of an egress rule to anywhere resolves on every pod
 		if r.dir == Egress && r.anyPeer && len(p.Ports) > 0 {
 			set[r] = struct{}{}
-			continue
-		}
-		for i := range r.peers {
-			c := &r.peers[i]
-			if c.nsSel != nil && c.selectsPod(r.pol.namespace, p.Namespace, l, nsl) {
-				set[r] = struct{}{}
-				break
-			}
 		}
 	}
 	return set
@@ -262,8 +238,19 @@ func (e *Engine) rulesForPod(p *Pod, set map[*rule]struct{}) map[*rule]struct{} 
 func (e *Engine) rulesForLabelChange(old, np *Pod) map[*rule]struct{} {
 	set := map[*rule]struct{}{}
 	ol, nl := labels.Set(old.Labels), labels.Set(np.Labels)
-	for _, pol := range e.policiesByNS[np.Namespace] {
-		if np.Node == e.node && pol.podSel.Matches(ol) != pol.podSel.Matches(nl) {
+	e.addRulesFor(np.Namespace, np.Node == e.node, func(m labelMatcher) bool { return m.Matches(ol) != m.Matches(nl) }, set)
+	return set
+}
+
+// addRulesFor adds to set the rules for which a pod of namespace ns (on
+// this node when local) matters. affected judges each matcher that could
+// select the pod: the applied-to selectors of the namespace's policies
+// (local pods only), their same-namespace peer selectors, and every
+// namespace-selecting peer. It is the one walk behind rulesForPod (does
+// the pod match?) and rulesForLabelChange (does the answer flip?).
+func (e *Engine) addRulesFor(ns string, local bool, affected func(labelMatcher) bool, set map[*rule]struct{}) {
+	for _, pol := range e.policiesByNS[ns] {
+		if local && affected(pol.podSel) {
 			for _, r := range pol.rules {
 				set[r] = struct{}{}
 			}
@@ -272,25 +259,37 @@ func (e *Engine) rulesForLabelChange(old, np *Pod) map[*rule]struct{} {
 		for _, r := range pol.rules {
 			for i := range r.peers {
 				c := &r.peers[i]
-				if !c.block && c.nsSel == nil && c.podSel.Matches(ol) != c.podSel.Matches(nl) {
+				if !c.block && c.nsSel == nil && affected(c.podSel) {
 					set[r] = struct{}{}
 					break
 				}
 			}
 		}
 	}
-	nsl := e.nsLabels[np.Namespace]
+	m := &peerOfNS{ns: ns, nsl: e.nsLabels[ns]} // one matcher, re-aimed at each peer
 	for _, r := range e.nsScoped {
 		for i := range r.peers {
-			c := &r.peers[i]
-			if c.nsSel != nil && c.selectsPod(r.pol.namespace, np.Namespace, ol, nsl) != c.selectsPod(r.pol.namespace, np.Namespace, nl, nsl) {
+			m.c, m.polNS = &r.peers[i], r.pol.namespace
+			if m.c.nsSel != nil && affected(m) {
 				set[r] = struct{}{}
 				break
 			}
 		}
 	}
-	return set
 }
+
+// labelMatcher says whether a pod's labels match (a selector, a peer).
+type labelMatcher interface{ Matches(labels.Labels) bool }
+
+// peerOfNS is a namespace-selecting peer of a policy in polNS, asked about
+// the pods of namespace ns (labelled nsl).
+type peerOfNS struct {
+	c         *peer
+	polNS, ns string
+	nsl       labels.Set
+}
+
+func (p *peerOfNS) Matches(l labels.Labels) bool { return p.c.selectsPod(p.polNS, p.ns, l, p.nsl) }
 
 // rulesForNamespace returns the rules whose namespaceSelector matches a
 // namespace with pods under its old or new labels.
