@@ -78,6 +78,38 @@ type step struct {
 	errHas  string
 }
 
+// runSteps performs steps in order on a: a release, or an allocation that
+// must fail with wantErr (message containing errHas) or give want; check,
+// when not nil, looks further at each successful allocation.
+func runSteps(t *testing.T, a *Allocator, steps []step, check func(i int, res Result)) {
+	t.Helper()
+	ctx := context.Background()
+	for i, s := range steps {
+		if s.release != "" {
+			if err := a.Release(ctx, s.release, ""); err != nil {
+				t.Fatalf("step %d: Release: %v", i, err)
+			}
+			continue
+		}
+		res, err := a.Allocate(ctx, s.req)
+		if s.wantErr != "" {
+			if !IsReason(err, s.wantErr) || !strings.Contains(fmt.Sprint(err), s.errHas) {
+				t.Fatalf("step %d: err = %v, want %s containing %q", i, err, s.wantErr, s.errHas)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("step %d (%s): %v", i, s.req.Pod, err)
+		}
+		if res.IP.String() != s.want {
+			t.Fatalf("step %d (%s): got %s, want %s", i, s.req.Pod, res.IP, s.want)
+		}
+		if check != nil {
+			check(i, res)
+		}
+	}
+}
+
 func TestAllocateScenarios(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -162,37 +194,16 @@ func TestAllocateScenarios(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx := context.Background()
 			objs := []client.Object{tt.subnet}
 			for _, p := range tt.pods {
 				objs = append(objs, podObj(p))
 			}
 			c := fakeClient(t, objs...)
-			a := New(c, Options{})
-			for i, s := range tt.steps {
-				if s.release != "" {
-					if err := a.Release(ctx, s.release, ""); err != nil {
-						t.Fatalf("step %d: Release: %v", i, err)
-					}
-					continue
-				}
-				res, err := a.Allocate(ctx, s.req)
-				if s.wantErr != "" {
-					if !IsReason(err, s.wantErr) || !strings.Contains(fmt.Sprint(err), s.errHas) {
-						t.Fatalf("step %d: err = %v, want %s containing %q", i, err, s.wantErr, s.errHas)
-					}
-					continue
-				}
-				if err != nil {
-					t.Fatalf("step %d: %v", i, err)
-				}
-				if res.IP.String() != s.want {
-					t.Fatalf("step %d (%s): got %s, want %s", i, s.req.Pod, res.IP, s.want)
-				}
+			runSteps(t, New(c, Options{}), tt.steps, func(i int, res Result) {
 				if res.Prefix.Bits() != mustSubnet(t, tt.subnet).CIDR.Bits() || res.Prefix.Addr() != res.IP || res.Gateway != mustSubnet(t, tt.subnet).Gateway {
 					t.Fatalf("step %d: result %+v", i, res)
 				}
-			}
+			})
 			blocks := listBlocks(t, c)
 			for name, node := range tt.blocks {
 				if b, ok := blocks[name]; !ok || b.Spec.Node != node {

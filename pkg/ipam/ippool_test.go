@@ -1,8 +1,6 @@
 package ipam
 
 import (
-	"context"
-	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -154,34 +152,12 @@ func TestAllocateIPPool(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx := context.Background()
 			objs := []client.Object{subnetObj("net", "10.0.0.0/24", func(s *v1alpha1.SubNetSpec) { s.ExcludeIPs = []string{"10.0.0.200"} })}
 			for _, p := range tt.pods {
 				objs = append(objs, p)
 			}
 			c := fakeClient(t, objs...)
-			a := New(c, Options{})
-			for i, s := range tt.steps {
-				if s.release != "" {
-					if err := a.Release(ctx, s.release, ""); err != nil {
-						t.Fatalf("step %d: Release: %v", i, err)
-					}
-					continue
-				}
-				res, err := a.Allocate(ctx, s.req)
-				if s.wantErr != "" {
-					if !IsReason(err, s.wantErr) || !strings.Contains(fmt.Sprint(err), s.errHas) {
-						t.Fatalf("step %d: err = %v, want %s containing %q", i, err, s.wantErr, s.errHas)
-					}
-					continue
-				}
-				if err != nil {
-					t.Fatalf("step %d (%s): %v", i, s.req.Pod, err)
-				}
-				if res.IP.String() != s.want {
-					t.Fatalf("step %d (%s): got %s, want %s", i, s.req.Pod, res.IP, s.want)
-				}
-			}
+			runSteps(t, New(c, Options{}), tt.steps, nil)
 			blocks := listBlocks(t, c)
 			assertUnique(t, blocks)
 			// every address has one holder, and pool addresses are recorded as requested
