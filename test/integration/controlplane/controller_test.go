@@ -88,15 +88,7 @@ func TestDefaultSubnetAndStatus(t *testing.T) {
 func TestGarbageCollection(t *testing.T) {
 	e := setup(t)
 	ctx := context.Background()
-	for _, o := range []client.Object{
-		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ns"}},
-		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "default"}},
-		&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1"}},
-	} {
-		if err := e.c.Create(ctx, o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	e.create(t, append(podNamespace("ns"), &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1"}})...)
 	live := map[string]string{} // pod -> UID
 	for i := 0; i < 5; i++ {
 		p := &corev1.Pod{

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
@@ -53,6 +55,25 @@ func setup(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	return &env{srv: srv, cfg: srv.Config(), scheme: scheme, c: c}
+}
+
+// create creates objs in order and fails the test on the first error.
+func (e *env) create(t testing.TB, objs ...client.Object) {
+	t.Helper()
+	for _, o := range objs {
+		if err := e.c.Create(context.Background(), o); err != nil {
+			t.Fatalf("create %T %s: %v", o, o.GetName(), err)
+		}
+	}
+}
+
+// podNamespace is a namespace pods can be created in here: with its
+// default ServiceAccount, which no controller-manager creates in these tests.
+func podNamespace(name string) []client.Object {
+	return []client.Object{
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}},
+		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: name, Name: "default"}},
+	}
 }
 
 // startCache starts an informer cache, as an agent or the controller has,

@@ -19,20 +19,13 @@ import (
 // `ipPool: a,b,c`), spread over two nodes, each get one of its addresses;
 // a pod beyond the pool fails with an IPPoolExhausted error naming every
 // holder; once a holder's pod object is gone (force-deleted: no GC runs
-// here) the waiting pod takes its address over, and so does a pod after a
-// holder starts terminating.
+// here) the waiting pod takes its address over; a terminating holder keeps
+// its address until its object is gone.
 func TestIPPoolAllocation(t *testing.T) {
 	e := setup(t)
 	ctx := context.Background()
-	for _, o := range []client.Object{
-		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "pool"}},
-		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "pool", Name: "default"}},
-		&v1alpha1.SubNet{ObjectMeta: metav1.ObjectMeta{Name: "pooled"}, Spec: v1alpha1.SubNetSpec{CIDR: "10.60.0.0/16"}},
-	} {
-		if err := e.c.Create(ctx, o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	e.create(t, append(podNamespace("pool"),
+		&v1alpha1.SubNet{ObjectMeta: metav1.ObjectMeta{Name: "pooled"}, Spec: v1alpha1.SubNetSpec{CIDR: "10.60.0.0/16"}})...)
 	const annotation = "10.60.10.1, 10.60.10.2,10.60.10.3"
 	entries, err := ipam.ParseIPPool(annotation)
 	if err != nil {

@@ -11,7 +11,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	"github.com/kubefay/kubefay/pkg/apis/kubefay/v1alpha1"
@@ -26,14 +25,7 @@ import (
 func TestSubnetDeletionGuard(t *testing.T) {
 	e := setup(t)
 	ctx := context.Background()
-	for _, o := range []client.Object{
-		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ns"}},
-		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "default"}},
-	} {
-		if err := e.c.Create(ctx, o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	e.create(t, podNamespace("ns")...)
 	// The pods exist, so the garbage collector leaves their addresses.
 	uids := map[string]string{}
 	for _, name := range []string{"p0", "p1"} {
