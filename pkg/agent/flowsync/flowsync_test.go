@@ -51,32 +51,20 @@ func (s *fakeSwitch) texts() []string {
 	return out
 }
 
-func TestSync(t *testing.T) {
-	ctx := context.Background()
-	// a flow left by a previous agent run, one stale and one still wanted
-	sw := &fakeSwitch{flows: map[string]fakeFlow{
-		"t0 p0": {"t0 p0", "drop"},
-		"old":   {"old", "x"},
-	}}
-	s := New[fakeFlow](sw)
-	s.Set("base", []fakeFlow{{"t0 p0", "drop"}})
-	s.Set("pod-a", []fakeFlow{{"a1", "out:3"}, {"a2", "out:3"}})
+// syncStep changes the desired state (do), syncs, and expects the sync's
+// stats and the flows on the bridge afterwards.
+type syncStep struct {
+	name  string
+	do    func()
+	want  Stats
+	flows []string
+}
 
-	steps := []struct {
-		name  string
-		do    func()
-		want  Stats
-		flows []string
-	}{
-		{"converge from a previous run", func() {}, Stats{Added: 2, Deleted: 1}, []string{"a1 out:3", "a2 out:3", "t0 p0 drop"}},
-		{"nothing to do", func() {}, Stats{}, []string{"a1 out:3", "a2 out:3", "t0 p0 drop"}},
-		{"modify one flow", func() { s.Set("pod-a", []fakeFlow{{"a1", "out:4"}, {"a2", "out:3"}}) }, Stats{Modified: 1}, []string{"a1 out:4", "a2 out:3", "t0 p0 drop"}},
-		{"remove an owner", func() { s.Set("pod-a", nil) }, Stats{Deleted: 2}, []string{"t0 p0 drop"}},
-		{"bridge lost its flows", func() { sw.flows = map[string]fakeFlow{}; s.Invalidate() }, Stats{Added: 1}, []string{"t0 p0 drop"}},
-	}
+func runSyncSteps(t *testing.T, s *Syncer[fakeFlow], sw *fakeSwitch, steps []syncStep) {
+	t.Helper()
 	for _, st := range steps {
 		st.do()
-		got, err := s.Sync(ctx)
+		got, err := s.Sync(context.Background())
 		if err != nil {
 			t.Fatalf("%s: %v", st.name, err)
 		}
@@ -87,6 +75,26 @@ func TestSync(t *testing.T) {
 			t.Errorf("%s: bridge %v, want %v", st.name, sw.texts(), st.flows)
 		}
 	}
+}
+
+func TestSync(t *testing.T) {
+	// a flow left by a previous agent run, one stale and one still wanted
+	sw := &fakeSwitch{flows: map[string]fakeFlow{
+		"t0 p0": {"t0 p0", "drop"},
+		"old":   {"old", "x"},
+	}}
+	s := New[fakeFlow](sw)
+	s.Set("base", []fakeFlow{{"t0 p0", "drop"}})
+	s.Set("pod-a", []fakeFlow{{"a1", "out:3"}, {"a2", "out:3"}})
+
+	steps := []syncStep{
+		{"converge from a previous run", func() {}, Stats{Added: 2, Deleted: 1}, []string{"a1 out:3", "a2 out:3", "t0 p0 drop"}},
+		{"nothing to do", func() {}, Stats{}, []string{"a1 out:3", "a2 out:3", "t0 p0 drop"}},
+		{"modify one flow", func() { s.Set("pod-a", []fakeFlow{{"a1", "out:4"}, {"a2", "out:3"}}) }, Stats{Modified: 1}, []string{"a1 out:4", "a2 out:3", "t0 p0 drop"}},
+		{"remove an owner", func() { s.Set("pod-a", nil) }, Stats{Deleted: 2}, []string{"t0 p0 drop"}},
+		{"bridge lost its flows", func() { sw.flows = map[string]fakeFlow{}; s.Invalidate() }, Stats{Added: 1}, []string{"t0 p0 drop"}},
+	}
+	runSyncSteps(t, s, sw, steps)
 }
 
 func TestSyncFailureRereads(t *testing.T) {
@@ -113,33 +121,15 @@ func TestConflictingOwners(t *testing.T) {
 }
 
 func TestSharedAndMovedKeys(t *testing.T) {
-	ctx := context.Background()
 	sw := &fakeSwitch{flows: map[string]fakeFlow{}}
 	s := New[fakeFlow](sw)
 	s.Set("a", []fakeFlow{{"k", "x"}, {"m", "y"}})
 	s.Set("b", []fakeFlow{{"k", "x"}})
-	steps := []struct {
-		name  string
-		do    func()
-		want  Stats
-		flows []string
-	}{
+	steps := []syncStep{
 		{"two owners share one flow", func() {}, Stats{Added: 2}, []string{"k x", "m y"}},
 		{"one sharer leaves, the flow stays", func() { s.Set("a", []fakeFlow{{"m", "y"}}) }, Stats{}, []string{"k x", "m y"}},
 		{"a key moves to another owner", func() { s.Set("a", nil); s.Set("c", []fakeFlow{{"m", "z"}}) }, Stats{Modified: 1}, []string{"k x", "m z"}},
 		{"last sharer leaves", func() { s.Set("b", nil) }, Stats{Deleted: 1}, []string{"m z"}},
 	}
-	for _, st := range steps {
-		st.do()
-		got, err := s.Sync(ctx)
-		if err != nil {
-			t.Fatalf("%s: %v", st.name, err)
-		}
-		if got != st.want {
-			t.Errorf("%s: stats %+v, want %+v", st.name, got, st.want)
-		}
-		if !reflect.DeepEqual(sw.texts(), st.flows) {
-			t.Errorf("%s: bridge %v, want %v", st.name, sw.texts(), st.flows)
-		}
-	}
+	runSyncSteps(t, s, sw, steps)
 }
