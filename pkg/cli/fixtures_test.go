@@ -91,6 +91,25 @@ func run(t *testing.T, objs []client.Object, args ...string) (string, string, er
 	return trimLines(out.String()), errOut.String(), err
 }
 
+// expectRun runs the command on fixture() and expects stdout want, or an
+// error containing wantErr when that is set.
+func expectRun(t *testing.T, args []string, want, wantErr string) {
+	t.Helper()
+	got, _, err := run(t, fixture(), args...)
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("error %v, want one containing %q", err, wantErr)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("unexpected error: %v", err)
+	}
+	if got != want {
+		t.Errorf("stdout:\n%s\nwant:\n%s", got, want)
+	}
+}
+
 // trimLines removes the trailing spaces tabwriter leaves.
 func trimLines(s string) string {
 	lines := strings.Split(s, "\n")

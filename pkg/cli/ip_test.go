@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"strings"
 	"testing"
 )
 
@@ -138,19 +137,7 @@ Status:   not in any subnet
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, _, err := run(t, fixture(), "ip", tt.ip)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("unexpected error: %v", err)
-			}
-			if got != tt.want {
-				t.Errorf("stdout:\n%s\nwant:\n%s", got, tt.want)
-			}
+			expectRun(t, []string{"ip", tt.ip}, tt.want, tt.wantErr)
 		})
 	}
 }

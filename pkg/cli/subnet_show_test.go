@@ -95,19 +95,7 @@ Used IPs (1):
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, _, err := run(t, fixture(), tt.args...)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("unexpected error: %v", err)
-			}
-			if got != tt.want {
-				t.Errorf("stdout:\n%s\nwant:\n%s", got, tt.want)
-			}
+			expectRun(t, tt.args, tt.want, tt.wantErr)
 		})
 	}
 }
