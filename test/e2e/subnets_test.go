@@ -25,19 +25,7 @@ func createSubnet(t *testing.T, c *cluster, cidr string, extra ...map[string]any
 		t.Fatal(err)
 	}
 	name := "e2e-" + utilrand.String(5)
-	obj := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "kubefay.kubefay.github.com/v1alpha1", "kind": "SubNet",
-		"metadata": map[string]any{"name": name},
-		"spec":     map[string]any{"ipVersion": "v4", "cidr": cidr},
-	}}
-	for _, m := range extra {
-		for k, v := range m {
-			obj.Object["spec"].(map[string]any)[k] = v
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := dc.Resource(subnetGVR).Create(ctx, obj, metav1.CreateOptions{}); err != nil {
+	if err := postSubnet(dc, name, cidr, extra...); err != nil {
 		t.Fatalf("create SubNet %s (%s): %v", name, cidr, err)
 	}
 	t.Cleanup(func() {
@@ -174,17 +162,31 @@ func tryCreateSubnet(c *cluster, cidr string) error {
 		return err
 	}
 	name := "e2e-refused-" + utilrand.String(5)
+	err = postSubnet(dc, name, cidr)
+	if err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = dc.Resource(subnetGVR).Delete(ctx, name, metav1.DeleteOptions{})
+	}
+	return err
+}
+
+// postSubnet creates SubNet name (ipVersion v4, cidr, plus extra spec
+// fields) and returns the apiserver's answer.
+func postSubnet(dc dynamic.Interface, name, cidr string, extra ...map[string]any) error {
+	spec := map[string]any{"ipVersion": "v4", "cidr": cidr}
+	for _, m := range extra {
+		for k, v := range m {
+			spec[k] = v
+		}
+	}
 	obj := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "kubefay.kubefay.github.com/v1alpha1", "kind": "SubNet",
-		"metadata": map[string]any{"name": name},
-		"spec":     map[string]any{"ipVersion": "v4", "cidr": cidr},
+		"metadata": map[string]any{"name": name}, "spec": spec,
 	}}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	_, err = dc.Resource(subnetGVR).Create(ctx, obj, metav1.CreateOptions{})
-	if err == nil {
-		_ = dc.Resource(subnetGVR).Delete(ctx, name, metav1.DeleteOptions{})
-	}
+	_, err := dc.Resource(subnetGVR).Create(ctx, obj, metav1.CreateOptions{})
 	return err
 }
 
