@@ -63,24 +63,18 @@ func NewNetNS(t testing.TB, prefix string) *NetNS {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	name := prefix + "-" + hex.EncodeToString(b)
-	errc := make(chan error, 1)
-	go func() {
-		// NewNamed switches this thread into the new namespace: the thread
-		// stays locked and is discarded when the goroutine ends.
-		runtime.LockOSThread()
-		h, err := netns.NewNamed(name)
-		if err == nil {
-			h.Close()
-		}
-		errc <- err
-	}()
-	if err := <-errc; err != nil {
-		t.Fatalf("create netns %s: %v", name, err)
+	// `ip netns add`, not a bind mount of our own: iproute2 first makes
+	// /run/netns a shared bind mount of itself. A namespace bind-mounted
+	// while /run/netns is still a plain directory is covered (unremovable,
+	// "device or resource busy") by the first `ip netns add` of any other
+	// process afterwards.
+	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
+		t.Fatalf("create netns %s: %v %s", name, err, out)
 	}
 	ns := &NetNS{Name: name, Path: filepath.Join(NetNSDir, name)}
 	t.Cleanup(func() {
-		if err := netns.DeleteNamed(name); err != nil {
-			t.Errorf("delete netns %s: %v", name, err)
+		if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
+			t.Errorf("delete netns %s: %v %s", name, err, out)
 		}
 	})
 	return ns
