@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"sync/atomic"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -117,10 +118,12 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 
 	// --- OpenFlow: every (re)connection re-reads the installed flows and converges
 	var flows *flowsync.Syncer[*of.Flow]
+	var connects atomic.Int64
 	sync := newSyncLoop()
 	conn, err := of.Connect(ctx, of.Config{
 		Target: "unix:" + filepath.Join(cfg.OVSRunDir, cfg.Bridge+".mgmt"),
 		OnConnect: func(ctx context.Context, _ *of.Conn) error {
+			connects.Add(1)
 			if flows != nil {
 				flows.Invalidate()
 				sync.trigger()
@@ -132,7 +135,11 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 		return fmt.Errorf("openflow %s: %w", cfg.Bridge, err)
 	}
 	defer conn.Close()
+	// The previous run's flows keep forwarding until the desired state is
+	// complete (policies loaded, pods restored, first node sync): only then
+	// may a sync delete what nobody claims.
 	flows = flowsync.New[*of.Flow](bridgeSwitch{conn: conn})
+	flows.HoldDeletes()
 	policies := newPolicySync(node, flows)
 	if err := policies.start(ctx, restCfg, scheme); err != nil {
 		return fmt.Errorf("network policy: %w", err)
@@ -151,7 +158,7 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 	handler := &CNIHandler{
 		IPAM: ipamAdapter{a: alloc, node: node}, Ports: ports, Plumbing: &podif.Plumber{}, Flows: flows,
 		PodInfo: podInfo(c, informers), MTU: mtu, Netdev: cfg.DatapathType == config.DatapathNetdev,
-		Events: newEventRecorder(ctx, c, node), Ready: h.Ready,
+		Events: newEventRecorder(ctx, c, node), Ready: h.Ready, Initialized: h.Initialized,
 		Policy: policies,
 	}
 	// pods that were running before this start keep their flows: rebuild them from OVS
@@ -167,6 +174,17 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 			return err
 		}
 		if err := ns.Sync(ctx, v); err != nil {
+			h.setNotReady(err.Error())
+			return err
+		}
+		if !h.Initialized() { // the desired state is complete now
+			flows.ReleaseDeletes()
+			if _, err := flows.Sync(ctx); err != nil {
+				h.setNotReady(err.Error())
+				return fmt.Errorf("flows: %w", err)
+			}
+		}
+		if err := finishFlowRestore(ctx, flows, vs, &connects); err != nil {
 			h.setNotReady(err.Error())
 			return err
 		}

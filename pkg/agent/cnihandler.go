@@ -45,6 +45,10 @@ type CNIHandler struct {
 	Events func(namespace, name, reason, message string)
 	// Ready reports whether the node is set up (bridge, gw0, flows).
 	Ready func() bool
+	// Initialized reports whether the agent has once installed the node's
+	// complete state since it started; until then DEL, CHECK and GC are
+	// refused too (they would sync flows against a partial desired state).
+	Initialized func() bool
 	// Policy, when set, learns of the pod and its address before the pod's
 	// flows are installed, so that its NetworkPolicy flows go into the
 	// same bundle: an isolated pod is isolated from its first packet.
@@ -173,6 +177,9 @@ func (h *CNIHandler) undo(ctx context.Context, pod PodRef, hostIf string) {
 // idempotent: a second DEL, a DEL with an empty netns or for a container the
 // agent never saw succeeds.
 func (h *CNIHandler) Del(ctx context.Context, req *api.Request) error {
+	if err := h.initialized(); err != nil {
+		return err
+	}
 	ifName := req.IfName
 	if ifName == "" {
 		ifName = podif.DefaultIfName
@@ -201,6 +208,9 @@ func (h *CNIHandler) Del(ctx context.Context, req *api.Request) error {
 
 // Check verifies the pod's interface against what its port records.
 func (h *CNIHandler) Check(ctx context.Context, req *api.Request) error {
+	if err := h.initialized(); err != nil {
+		return err
+	}
 	ifName := req.IfName
 	if ifName == "" {
 		ifName = podif.DefaultIfName
@@ -231,6 +241,15 @@ func (h *CNIHandler) Check(ctx context.Context, req *api.Request) error {
 	return fmt.Errorf("container %s has no kubefay port %s", short(req.ContainerID), hostIf)
 }
 
+// initialized refuses a request until the agent knows the node's complete
+// state (see Initialized).
+func (h *CNIHandler) initialized() error {
+	if h.Initialized != nil && !h.Initialized() {
+		return api.TryAgainLater("kubefay agent is restoring the node's state after a start")
+	}
+	return nil
+}
+
 // Status is ready once the node is set up.
 func (h *CNIHandler) Status(ctx context.Context, req *api.Request) error {
 	if h.Ready != nil && !h.Ready() {
@@ -242,6 +261,9 @@ func (h *CNIHandler) Status(ctx context.Context, req *api.Request) error {
 // GC deletes pod ports (with their flows, veths and addresses) whose
 // attachment is not in valid.
 func (h *CNIHandler) GC(ctx context.Context, req *api.Request, valid []types.GCAttachment) error {
+	if err := h.initialized(); err != nil {
+		return err
+	}
 	keep := map[string]bool{}
 	for _, a := range valid {
 		keep[a.ContainerID+"/"+a.IfName] = true

@@ -54,12 +54,36 @@ type Syncer[F Flow] struct {
 	dirty     map[string]struct{}   // keys whose desired state changed since the last Sync
 	installed map[string]F          // flow key -> flow as installed
 	synced    bool                  // installed reflects the bridge
+	hold      bool                  // keep installed flows nobody claims (see HoldDeletes)
+	held      map[string]struct{}   // keys not deleted because of hold
 }
 
 // New returns a syncer for sw with nothing desired yet.
 func New[F Flow](sw Switch[F]) *Syncer[F] {
 	return &Syncer[F]{sw: sw, desired: map[string][]F{}, byKey: map[string][]claim[F]{},
-		dirty: map[string]struct{}{}, installed: map[string]F{}}
+		dirty: map[string]struct{}{}, installed: map[string]F{}, held: map[string]struct{}{}}
+}
+
+// HoldDeletes makes Sync add and modify flows but keep installed flows that
+// no owner claims. An agent that starts (or reconnects) calls it before its
+// owners have set their flows, so that a partial desired state never deletes
+// the flows that still forward traffic; ReleaseDeletes ends it.
+func (s *Syncer[F]) HoldDeletes() {
+	s.mu.Lock()
+	s.hold = true
+	s.mu.Unlock()
+}
+
+// ReleaseDeletes ends HoldDeletes: the next Sync deletes every installed flow
+// still unclaimed. Call it once the desired state is complete.
+func (s *Syncer[F]) ReleaseDeletes() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hold = false
+	for k := range s.held {
+		s.dirty[k] = struct{}{}
+	}
+	s.held = map[string]struct{}{}
 }
 
 // Set replaces the desired flows of owner (nil or empty removes them). It
@@ -151,7 +175,10 @@ func (s *Syncer[F]) Sync(ctx context.Context) (Stats, error) {
 		cur, inst := s.installed[k]
 		cs, want := s.byKey[k]
 		if !want {
-			if inst {
+			switch {
+			case inst && s.hold:
+				s.held[k] = struct{}{}
+			case inst:
 				del = append(del, cur)
 			}
 			continue

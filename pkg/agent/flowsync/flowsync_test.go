@@ -133,3 +133,31 @@ func TestSharedAndMovedKeys(t *testing.T) {
 	}
 	runSyncSteps(t, s, sw, steps)
 }
+
+// TestHoldDeletes: an agent that starts on a bridge full of the previous
+// run's flows syncs one owner (policies) before the others (pods, node) have
+// set theirs; nothing installed may be deleted until the state is complete.
+func TestHoldDeletes(t *testing.T) {
+	sw := &fakeSwitch{flows: map[string]fakeFlow{
+		"base":  {"base", "drop"},
+		"pod":   {"pod", "out:3"},
+		"stale": {"stale", "x"},
+	}}
+	s := New[fakeFlow](sw)
+	s.HoldDeletes()
+	steps := []syncStep{
+		{"first owner syncs alone", func() { s.Set("policy", []fakeFlow{{"np", "conj"}}) },
+			Stats{Added: 1}, []string{"base drop", "np conj", "pod out:3", "stale x"}},
+		{"an owner changes a held flow", func() { s.Set("pods", []fakeFlow{{"pod", "out:4"}}) },
+			Stats{Modified: 1}, []string{"base drop", "np conj", "pod out:4", "stale x"}},
+		{"reconnect while held", func() { s.Invalidate() },
+			Stats{}, []string{"base drop", "np conj", "pod out:4", "stale x"}},
+		{"complete, released: only the unclaimed flow goes", func() {
+			s.Set("node", []fakeFlow{{"base", "drop"}})
+			s.ReleaseDeletes()
+		}, Stats{Deleted: 1}, []string{"base drop", "np conj", "pod out:4"}},
+		{"released: a removed owner's flows are deleted", func() { s.Set("policy", nil) },
+			Stats{Deleted: 1}, []string{"base drop", "pod out:4"}},
+	}
+	runSyncSteps(t, s, sw, steps)
+}

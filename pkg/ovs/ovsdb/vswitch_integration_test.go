@@ -346,3 +346,33 @@ func TestReconnectAfterOVSDBRestart(t *testing.T) {
 		t.Fatalf("WaitOFPort(p10) after reconnect = %d, %v", n, err)
 	}
 }
+
+// TestClearFlowRestoreWait: the key set by an OVS start-up is seen and
+// removed (other keys kept); clearing an absent key sends nothing.
+func TestClearFlowRestoreWait(t *testing.T) {
+	inst, c, vs := startOVS(t, Options{})
+	ctx := testCtx(t)
+	if vs.FlowRestoreWait() {
+		t.Fatal("flow-restore-wait reported on a fresh switch")
+	}
+	inst.Vsctl(t, "set", "Open_vSwitch", ".", "other_config:flow-restore-wait=true", "other_config:foreign=1")
+	if err := vs.Cache().WaitFor(ctx, vs.FlowRestoreWait); err != nil {
+		t.Fatalf("monitor never saw flow-restore-wait: %v", err)
+	}
+	if err := vs.ClearFlowRestoreWait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := inst.Vsctl(t, "get", "Open_vSwitch", ".", "other_config"); got != `{foreign="1"}` {
+		t.Errorf("other_config after clearing = %s", got)
+	}
+	if vs.FlowRestoreWait() {
+		t.Error("still reported after clearing")
+	}
+	n := c.Transactions()
+	if err := vs.ClearFlowRestoreWait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d := c.Transactions() - n; d != 0 {
+		t.Errorf("clearing an absent key sent %d transactions", d)
+	}
+}
