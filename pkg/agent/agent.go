@@ -153,12 +153,14 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 	ns := &NodeSync{Node: node, GatewayPort: cfg.GatewayPort, GatewayMAC: gw.HardwareAddr,
 		NodeAddress: nodeAddr.IP, ServiceCIDRs: cfg.ServiceNets(), MTU: mtu, Flows: flows,
 		HostNetwork: hostNet.Apply}
+	events := newEventRecorder(ctx, c, node)
+	ns.SubnetProblem = func(subnet, msg string) { events("", subnet, "RouteConflict", msg) }
 
 	ports := ovsPorts{vs: vs, bridge: cfg.Bridge}
 	handler := &CNIHandler{
 		IPAM: ipamAdapter{a: alloc, node: node}, Ports: ports, Plumbing: &podif.Plumber{}, Flows: flows,
 		PodInfo: podInfo(c, informers), MTU: mtu, Netdev: cfg.DatapathType == config.DatapathNetdev,
-		Events: newEventRecorder(ctx, c, node), Ready: h.Ready, Initialized: h.Initialized,
+		Events: events, Ready: h.Ready, Initialized: h.Initialized,
 		Policy: policies,
 	}
 	// pods that were running before this start keep their flows: rebuild them from OVS

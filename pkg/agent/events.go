@@ -8,6 +8,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/record"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/kubefay/kubefay/pkg/apis/kubefay/v1alpha1"
 )
 
 // eventRepeatBurst and eventRepeatPeriod rate-limit repeats of one
@@ -21,7 +23,8 @@ const (
 )
 
 // newEventRecorder returns a function that records a Warning Event on a pod
-// (what `kubectl describe pod` shows next to kubelet's sandbox error). It
+// (what `kubectl describe pod` shows next to kubelet's sandbox error), or on
+// a SubNet when namespace is empty. It
 // never blocks the caller: events are written in the background through
 // client-go's event broadcaster, whose correlator folds a repeated event
 // into one Event object with a count (shown as "x5"), and rate-limits
@@ -37,6 +40,9 @@ func newEventRecorder(ctx context.Context, c client.Client, node string) func(na
 	rec := b.NewRecorder(nil, corev1.EventSource{Component: "kubefay-agent", Host: node})
 	return func(namespace, name, reason, message string) {
 		ref := &corev1.ObjectReference{Kind: "Pod", APIVersion: "v1", Namespace: namespace, Name: name}
+		if namespace == "" { // cluster-scoped: a SubNet
+			ref = &corev1.ObjectReference{Kind: "SubNet", APIVersion: v1alpha1.SchemeGroupVersion.String(), Name: name}
+		}
 		rec.Event(ref, corev1.EventTypeWarning, reason, message)
 	}
 }

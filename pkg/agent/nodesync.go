@@ -2,9 +2,12 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
+
+	"k8s.io/klog/v2"
 
 	"github.com/kubefay/kubefay/pkg/agent/flowsync"
 	"github.com/kubefay/kubefay/pkg/agent/nodenet"
@@ -25,6 +28,11 @@ type NodeSync struct {
 	Flows        *flowsync.Syncer[*of.Flow]
 	// HostNetwork applies the host side; nodenet.Reconcile in production.
 	HostNetwork func(ctx context.Context, d nodenet.Desired) error
+	// SubnetProblem, when set, is told of a SubNet the host network cannot
+	// serve on this node (e.g. another owner's route holds its CIDR).
+	SubnetProblem func(subnet, message string)
+
+	reported map[string]string // subnet -> problem last reported
 }
 
 // Owner keys of node-wide flows in the flow syncer.
@@ -36,12 +44,16 @@ const (
 
 // Sync computes the desired node state from v and applies it: host network
 // first (so gw0 holds every gateway before pods are answered with its MAC),
-// then all node flows in one bundle.
+// then all node flows in one bundle. A host-network failure confined to one
+// SubNet (its route clashes with a foreign one) is reported and does not
+// fail the sync; any other host-network failure fails it, but only after
+// the flows are installed, so that the rest of the node keeps working.
 func (s *NodeSync) Sync(ctx context.Context, v ClusterView) error {
+	var hostErr error
 	if s.HostNetwork != nil {
-		if err := s.HostNetwork(ctx, s.hostDesired(v)); err != nil {
-			return fmt.Errorf("host network: %w", err)
-		}
+		var conflicts []*nodenet.RouteConflict
+		conflicts, hostErr = nodenet.SplitRouteConflicts(s.HostNetwork(ctx, s.hostDesired(v)))
+		s.reportConflicts(v, conflicts)
 	}
 	node := pipeline.Node{GatewayMAC: s.GatewayMAC, NodeAddress: s.NodeAddress, Subnets: v.PipelineSubnets(),
 		ServiceCIDRs: prefixes(s.ServiceCIDRs)}
@@ -57,9 +69,40 @@ func (s *NodeSync) Sync(ctx context.Context, v ClusterView) error {
 	}
 	s.Flows.Set(ownerTunnels, tunnelFlows)
 	if _, err := s.Flows.Sync(ctx); err != nil {
-		return fmt.Errorf("flows: %w", err)
+		return errors.Join(fmt.Errorf("flows: %w", err), hostErr)
+	}
+	if hostErr != nil {
+		return fmt.Errorf("host network: %w", hostErr)
 	}
 	return nil
+}
+
+// reportConflicts tells SubnetProblem about each SubNet whose route is held
+// by another owner, once per new or changed problem.
+func (s *NodeSync) reportConflicts(v ClusterView, conflicts []*nodenet.RouteConflict) {
+	now := map[string]string{}
+	for _, c := range conflicts {
+		for _, sn := range v.Subnets {
+			if sn.CIDR.String() == c.Dst {
+				now[sn.Name] = fmt.Sprintf("node %s cannot route SubNet %s: %v; its pods on this node are not reachable from the node (remove or move that route)",
+					s.Node, sn.Name, c)
+			}
+		}
+	}
+	for name, msg := range now {
+		if s.reported[name] != msg {
+			klog.ErrorS(nil, "SubNet not programmed on this node", "subnet", name, "problem", msg)
+			if s.SubnetProblem != nil {
+				s.SubnetProblem(name, msg)
+			}
+		}
+	}
+	for name := range s.reported {
+		if _, still := now[name]; !still {
+			klog.InfoS("SubNet route conflict resolved", "subnet", name)
+		}
+	}
+	s.reported = now
 }
 
 func (s *NodeSync) hostDesired(v ClusterView) nodenet.Desired {

@@ -50,7 +50,7 @@ func desiredRoutes(p plan, link int) []netlink.Route {
 type routeActions struct {
 	replace   []netlink.Route // add, or change a kubefay route in place
 	del       []netlink.Route // kubefay routes nobody wants
-	conflicts []error         // foreign routes in the way of desired ones
+	conflicts []error         // foreign routes in the way of desired ones (*RouteConflict)
 }
 
 // planRoutes compares all IPv4 routes of the main table with the desired
@@ -79,7 +79,7 @@ func planRoutes(current, desired []netlink.Route) routeActions {
 		switch {
 		case same != nil:
 		case foreign != nil:
-			a.conflicts = append(a.conflicts, fmt.Errorf("route to %s is held by protocol %d (dev index %d), not kubefay: not replacing it", k.dst, foreign.Protocol, foreign.LinkIndex))
+			a.conflicts = append(a.conflicts, &RouteConflict{Dst: k.dst, Protocol: int(foreign.Protocol), LinkIndex: foreign.LinkIndex})
 		default:
 			a.replace = append(a.replace, d)
 		}
@@ -128,6 +128,13 @@ func syncRoutes(link netlink.Link, p plan, log changeLog) error {
 	}
 	acts := planRoutes(current, desiredRoutes(p, link.Attrs().Index))
 	errs := acts.conflicts
+	for _, e := range errs {
+		if c, ok := e.(*RouteConflict); ok {
+			if l, err := netlink.LinkByIndex(c.LinkIndex); err == nil {
+				c.Dev = l.Attrs().Name
+			}
+		}
+	}
 	for _, r := range acts.replace {
 		if err := netlink.RouteReplace(&r); err != nil {
 			errs = append(errs, fmt.Errorf("installing route %s dev %s: %w", r.Dst, link.Attrs().Name, err))
@@ -159,4 +166,46 @@ func describeDst(n *net.IPNet) string {
 		return "default"
 	}
 	return n.String()
+}
+
+// RouteConflict is a route of another owner (docker0's 172.17.0.0/16, a
+// static route...) holding the destination of a SubNet route: kubefay leaves
+// it, and that SubNet cannot be reached from this host.
+type RouteConflict struct {
+	Dst       string // the SubNet CIDR
+	Protocol  int    // the holder's routing protocol
+	LinkIndex int
+	Dev       string // the holder's device, when known
+}
+
+func (c *RouteConflict) Error() string {
+	dev := c.Dev
+	if dev == "" {
+		dev = fmt.Sprintf("index %d", c.LinkIndex)
+	}
+	return fmt.Sprintf("route to %s is held by protocol %d (dev %s), not kubefay: not replacing it", c.Dst, c.Protocol, dev)
+}
+
+// SplitRouteConflicts separates the route conflicts in err (a joined error
+// of Apply) from every other failure (nil when there is none).
+func SplitRouteConflicts(err error) (conflicts []*RouteConflict, rest error) {
+	var others []error
+	var walk func(error)
+	walk = func(e error) {
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			for _, x := range j.Unwrap() {
+				walk(x)
+			}
+			return
+		}
+		if c, ok := e.(*RouteConflict); ok {
+			conflicts = append(conflicts, c)
+			return
+		}
+		others = append(others, e)
+	}
+	if err != nil {
+		walk(err)
+	}
+	return conflicts, errors.Join(others...)
 }
