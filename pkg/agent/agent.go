@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"path/filepath"
 	"sync/atomic"
 
@@ -110,10 +111,10 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 	}
 
 	// --- node address in the default subnet (on gw0, source of host->pod traffic)
-	nodeAddr, err := alloc.Allocate(ctx, ipam.Request{Subnet: cfg.DefaultSubnet, Node: node,
-		ContainerID: "node-" + node, Interface: cfg.GatewayPort})
+	nodeAddrReq := ipam.Request{Subnet: cfg.DefaultSubnet, Node: node, ContainerID: "node-" + node, Interface: cfg.GatewayPort}
+	nodeAddr, err := holdNodeAddress(ctx, alloc, nodeAddrReq, netip.Addr{})
 	if err != nil {
-		return fmt.Errorf("node address in %s: %w", cfg.DefaultSubnet, err)
+		return err
 	}
 
 	// --- OpenFlow: every (re)connection re-reads the installed flows and converges
@@ -151,7 +152,7 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 		return err
 	}
 	ns := &NodeSync{Node: node, GatewayPort: cfg.GatewayPort, GatewayMAC: gw.HardwareAddr,
-		NodeAddress: nodeAddr.IP, ServiceCIDRs: cfg.ServiceNets(), MTU: mtu, Flows: flows,
+		NodeAddress: nodeAddr, ServiceCIDRs: cfg.ServiceNets(), MTU: mtu, Flows: flows,
 		HostNetwork: hostNet.Apply}
 	events := newEventRecorder(ctx, c, node)
 	ns.SubnetProblem = func(subnet, msg string) { events("", subnet, "RouteConflict", msg) }
@@ -175,6 +176,12 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 		if err != nil {
 			return err
 		}
+		addr, err := holdNodeAddress(ctx, alloc, nodeAddrReq, ns.NodeAddress)
+		if err != nil {
+			h.setNotReady(err.Error())
+			return err
+		}
+		ns.NodeAddress = addr
 		if err := ns.Sync(ctx, v); err != nil {
 			h.setNotReady(err.Error())
 			return err
@@ -197,7 +204,7 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 	sync.trigger()
 
 	srv := server.New(handler, server.Options{SocketPath: cfg.CNISocket, Registerer: reg})
-	klog.InfoS("kubefay-agent running", "node", node, "nodeIP", nodeIP, "nodeAddress", nodeAddr.IP,
+	klog.InfoS("kubefay-agent running", "node", node, "nodeIP", nodeIP, "nodeAddress", nodeAddr,
 		"mtu", mtu, "bridge", cfg.Bridge, "datapath", cfg.DatapathType, "cniSocket", cfg.CNISocket)
 	return srv.Run(ctx)
 }

@@ -1,0 +1,68 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"testing"
+
+	"github.com/kubefay/kubefay/pkg/ipam"
+)
+
+// fakeNodeAllocator answers a static request for its held address (or, when
+// taken, with IPInUse) and a dynamic one with next.
+type fakeNodeAllocator struct {
+	taken   bool
+	fail    error
+	next    netip.Addr
+	static  []netip.Addr // static addresses asked for
+	dynamic int
+}
+
+func (f *fakeNodeAllocator) Allocate(_ context.Context, req ipam.Request) (ipam.Result, error) {
+	if f.fail != nil {
+		return ipam.Result{}, f.fail
+	}
+	if req.StaticIP.IsValid() {
+		f.static = append(f.static, req.StaticIP)
+		if f.taken {
+			return ipam.Result{}, &ipam.Error{Reason: ipam.ReasonIPInUse, IP: req.StaticIP, Message: "held by pod x/y"}
+		}
+		return ipam.Result{IP: req.StaticIP}, nil
+	}
+	f.dynamic++
+	return ipam.Result{IP: f.next}, nil
+}
+
+// TestHoldNodeAddress: every node sync re-claims the node's own address, so
+// an address freed by the GC of a deleted Node object goes back to the node
+// instead of to the next pod; a node whose address a pod took meanwhile
+// moves to a new one.
+func TestHoldNodeAddress(t *testing.T) {
+	cur, next := netip.MustParseAddr("10.192.0.2"), netip.MustParseAddr("10.192.0.9")
+	cases := []struct {
+		name    string
+		alloc   *fakeNodeAllocator
+		cur     netip.Addr
+		want    netip.Addr
+		wantErr bool
+		dynamic int
+	}{
+		{"agent start: a new address", &fakeNodeAllocator{next: next}, netip.Addr{}, next, false, 1},
+		{"held or freed: the same address again", &fakeNodeAllocator{next: next}, cur, cur, false, 0},
+		{"a pod took it: the node moves", &fakeNodeAllocator{next: next, taken: true}, cur, next, false, 1},
+		{"API down: keep the address, report", &fakeNodeAllocator{fail: errors.New("connection refused")}, cur, cur, true, 0},
+	}
+	req := ipam.Request{Subnet: "defaultnet", Node: "n1", ContainerID: "node-n1", Interface: "gw0"}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := holdNodeAddress(context.Background(), tc.alloc, req, tc.cur)
+			if (err != nil) != tc.wantErr || got != tc.want || tc.alloc.dynamic != tc.dynamic {
+				t.Fatalf("got %v, %v (dynamic allocations %d); want %v, error %v, dynamic %d", got, err, tc.alloc.dynamic, tc.want, tc.wantErr, tc.dynamic)
+			}
+			if tc.cur.IsValid() && tc.alloc.fail == nil && (len(tc.alloc.static) != 1 || tc.alloc.static[0] != tc.cur) {
+				t.Errorf("static claims %v, want [%v]", tc.alloc.static, tc.cur)
+			}
+		})
+	}
+}
