@@ -24,7 +24,9 @@ var (
 //     the same name, with another UID);
 //   - allocations without a pod (a node's own address) of nodes that no
 //     longer exist;
-//   - empty blocks of nodes that no longer exist.
+//   - empty blocks of nodes that no longer exist;
+//   - blocks of SubNets that no longer exist or were re-created with a CIDR
+//     that does not hold them, once no live pod uses them.
 //
 // Candidates are found in the cache and confirmed against the API server
 // before anything is freed, and allocations younger than Grace are left
@@ -94,6 +96,10 @@ func (g *GarbageCollector) RunOnce(ctx context.Context) (GCStats, error) {
 	if err != nil {
 		return st, err
 	}
+	subnets, err := g.subnetCIDRs(ctx)
+	if err != nil {
+		return st, err
+	}
 	var firstErr error
 	keep := func(err error) {
 		if err != nil && firstErr == nil {
@@ -102,6 +108,18 @@ func (g *GarbageCollector) RunOnce(ctx context.Context) (GCStats, error) {
 	}
 	for i := range blocks.Items {
 		b := &blocks.Items[i]
+		if now().Sub(b.CreationTimestamp.Time) >= g.Grace {
+			outside, err := g.outsideSubnet(ctx, b, subnets)
+			keep(err)
+			if outside {
+				deleted, err := g.deleteOutsideBlock(ctx, b, pods, nodes)
+				keep(err)
+				if deleted {
+					st.Deleted++
+				}
+				continue
+			}
+		}
 		stale := map[string]string{} // ip -> container ID
 		for ip, al := range b.Spec.Allocations {
 			if !al.Created.IsZero() && now().Sub(al.Created.Time) < g.Grace {

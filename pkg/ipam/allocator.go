@@ -135,6 +135,7 @@ func (a *Allocator) Allocate(ctx context.Context, req Request) (Result, error) {
 		if err != nil {
 			return Result{}, err
 		}
+		blocks = insideSubnet(sn, blocks)
 		if res, ok := existing(sn, blocks, req); ok {
 			return res, nil
 		}
@@ -412,4 +413,17 @@ func setAllocation(b *v1alpha1.IPAMBlock, ip string, al v1alpha1.Allocation) {
 		b.Spec.Allocations = map[string]v1alpha1.Allocation{}
 	}
 	b.Spec.Allocations[ip] = al
+}
+
+// insideSubnet drops the blocks that lie outside sn's CIDR: left by an
+// earlier SubNet of the same name (the controller's GC deletes them).
+func insideSubnet(sn *Subnet, blocks []*v1alpha1.IPAMBlock) []*v1alpha1.IPAMBlock {
+	out := blocks[:0:0]
+	for _, b := range blocks {
+		if p, err := blockPrefix(b); err == nil && (p.Bits() < sn.CIDR.Bits() || !sn.CIDR.Contains(p.Addr())) {
+			continue
+		}
+		out = append(out, b)
+	}
+	return out
 }

@@ -421,3 +421,25 @@ func TestRecentWritesPreferNewer(t *testing.T) {
 		t.Fatalf("expired entries kept: %v", got)
 	}
 }
+
+// TestBlocksOfAnEarlierSubnetOfTheSameName: a SubNet deleted and re-created
+// under the same name with another CIDR may leave blocks behind (claimed
+// during the deletion; the GC removes them later). Allocation ignores them
+// instead of failing with "block ... is not inside subnet".
+func TestBlocksOfAnEarlierSubnetOfTheSameName(t *testing.T) {
+	ctx := context.Background()
+	stale := &v1alpha1.IPAMBlock{ObjectMeta: metav1.ObjectMeta{Name: "net.10-9-0-0-26"},
+		Spec: v1alpha1.IPAMBlockSpec{Subnet: "net", CIDR: "10.9.0.0/26", Node: "n1",
+			Allocations: map[string]v1alpha1.Allocation{"10.9.0.2": {ContainerID: "c-a", Interface: "eth0", Node: "n1"}}}}
+	c := fakeClient(t, subnetObj("net", "10.0.0.0/24"), stale)
+	a := New(c, Options{})
+	for _, r := range []Request{req("n1", "a"), req("n1", "b"), req("n1", "c", static("10.0.0.9"))} {
+		res, err := a.Allocate(ctx, r)
+		if err != nil {
+			t.Fatalf("%s: %v", r.Pod, err)
+		}
+		if !netip.MustParsePrefix("10.0.0.0/24").Contains(res.IP) {
+			t.Errorf("%s got %s, outside the SubNet's CIDR", r.Pod, res.IP)
+		}
+	}
+}
