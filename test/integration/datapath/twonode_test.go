@@ -97,8 +97,19 @@ var nPackets = regexp.MustCompile(`n_packets=(\d+)`)
 // tunnelPackets sums the packet counters of the node's tunnel flows.
 func tunnelPackets(t *testing.T, n *node) int {
 	t.Helper()
-	out := n.ovs.Ofctl(t, "dump-flows", n.ovs.MgmtSock(bridge),
-		fmt.Sprintf("cookie=%#x/%#x", pipeline.Cookie(pipeline.FeatureTunnel, 0), pipeline.CookieFeatMask))
+	return n.packetsMasked(t, pipeline.Cookie(pipeline.FeatureTunnel, 0), pipeline.CookieFeatMask)
+}
+
+// packets is the packet counter of the flows with exactly this cookie.
+func (n *node) packets(t *testing.T, cookie uint64) int {
+	t.Helper()
+	return n.packetsMasked(t, cookie, ^uint64(0))
+}
+
+// packetsMasked sums the packet counters of the flows matching cookie/mask.
+func (n *node) packetsMasked(t *testing.T, cookie, mask uint64) int {
+	t.Helper()
+	out := n.ovs.Ofctl(t, "dump-flows", n.ovs.MgmtSock(bridge), fmt.Sprintf("cookie=%#x/%#x", cookie, mask))
 	sum := 0
 	for _, m := range nPackets.FindAllStringSubmatch(out, -1) {
 		v, _ := strconv.Atoi(m[1])
