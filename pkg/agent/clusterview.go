@@ -2,6 +2,7 @@ package agent
 
 import (
 	"net/netip"
+	"slices"
 	"sort"
 
 	"github.com/kubefay/kubefay/pkg/agent/pipeline"
@@ -59,6 +60,20 @@ func (v ClusterView) RemoteBlocks(me string) []pipeline.RemoteBlock {
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].CIDR.String() < out[j].CIDR.String() })
+	return out
+}
+
+// RemoteNodeIPs returns the underlay addresses of every node but me, sorted
+// and unique: the only outer sources tun0 accepts.
+func (v ClusterView) RemoteNodeIPs(me string) []netip.Addr {
+	mine := v.NodeIPs[me]
+	var out []netip.Addr
+	for node, ip := range v.NodeIPs {
+		if node != me && ip.IsValid() && ip != mine && !slices.Contains(out, ip) {
+			out = append(out, ip)
+		}
+	}
+	slices.SortFunc(out, func(a, b netip.Addr) int { return a.Compare(b) })
 	return out
 }
 

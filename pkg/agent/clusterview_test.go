@@ -40,3 +40,23 @@ func TestRemoteBlocks(t *testing.T) {
 		}
 	}
 }
+
+func TestRemoteNodeIPs(t *testing.T) {
+	a := netip.MustParseAddr
+	v := ClusterView{NodeIPs: map[string]netip.Addr{"n1": a("198.51.100.11"), "n3": a("198.51.100.13"),
+		"n2": a("198.51.100.12"), "n2-renamed": a("198.51.100.12"), "n1-alias": a("198.51.100.11"), "bad": {}}}
+	tests := []struct {
+		me   string
+		want []netip.Addr
+	}{
+		// a node sharing my address is me: never a tunnel source
+		{"n1", []netip.Addr{a("198.51.100.12"), a("198.51.100.13")}},
+		{"n3", []netip.Addr{a("198.51.100.11"), a("198.51.100.12")}},
+		{"unknown", []netip.Addr{a("198.51.100.11"), a("198.51.100.12"), a("198.51.100.13")}},
+	}
+	for _, tt := range tests {
+		if got := v.RemoteNodeIPs(tt.me); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("RemoteNodeIPs(%s) = %v, want %v", tt.me, got, tt.want)
+		}
+	}
+}

@@ -67,6 +67,9 @@ func (s *NodeSync) Sync(ctx context.Context, v ClusterView) error {
 	for _, b := range v.RemoteBlocks(s.Node) {
 		tunnelFlows = append(tunnelFlows, pipeline.TunnelFlows(b)...)
 	}
+	for _, ip := range v.RemoteNodeIPs(s.Node) {
+		tunnelFlows = append(tunnelFlows, pipeline.TunnelSourceFlows(ip)...)
+	}
 	s.Flows.Set(ownerTunnels, tunnelFlows)
 	if _, err := s.Flows.Sync(ctx); err != nil {
 		return errors.Join(fmt.Errorf("flows: %w", err), hostErr)

@@ -1,7 +1,7 @@
 // Package nodenet owns the host side of a node's network: the addresses and
 // routes of gw0, the sysctls that let the host forward pod traffic, and the
 // nftables table `ip kubefay` that masquerades pod traffic leaving the
-// cluster.
+// cluster and keeps pods away from the tunnel ports.
 //
 // Everything is desired state: Reconciler.Apply reads what the kernel has, compares
 // it with Desired and changes only the difference. There is no sequence that
@@ -60,9 +60,11 @@
 // on FORWARD, so pods forward through the host with kube-proxy alone. A host
 // whose FORWARD policy is drop (Docker does this) needs accept rules for gw0
 // in that same chain (e.g. `iptables -I FORWARD -i gw0 -j ACCEPT` and `-o
-// gw0`): kubefay's table cannot provide them. The forward chain exists so that
-// kubefay's table never drops pod traffic itself and is the place for future
-// host-level filtering.
+// gw0`): kubefay's table cannot provide them. The only pod traffic kubefay's
+// table drops is UDP to the VXLAN and Geneve ports, in the forward chain (to
+// other nodes: masqueraded to this node's address, a forged tunnel datagram
+// would pass the peer's tunnel source check) and in the input chain (to this
+// node).
 //
 // The postrouting chain runs at priority srcnat+10, after iptables-nft's nat
 // POSTROUTING (srcnat) where kube-proxy masquerades service traffic: the first

@@ -19,7 +19,14 @@ const (
 	setClusterCIDRs  = "cluster-cidrs"
 	chainPostrouting = "postrouting"
 	chainForward     = "forward"
+	chainInput       = "input"
 )
+
+// tunnelPorts are the UDP ports of VXLAN and Geneve (OVS's defaults; the
+// agent configures no other). Pods never send to them: a hand-made tunnel
+// datagram from a pod would reach another node's br-int from this node's
+// (masqueraded) address, which tun0's source check accepts.
+const tunnelPorts = "{ 4789, 6081 }"
 
 // postroutingPriority runs after iptables-nft's nat POSTROUTING (srcnat), so
 // kube-proxy's masquerade decides first (see the package documentation).
@@ -62,6 +69,13 @@ func (rs ruleset) chains() []*knftables.Chain {
 			Priority: knftables.PtrTo(knftables.FilterPriority),
 			Policy:   knftables.PtrTo(knftables.AcceptPolicy),
 		},
+		{
+			Name:     chainInput,
+			Type:     knftables.PtrTo(knftables.FilterType),
+			Hook:     knftables.PtrTo(knftables.InputHook),
+			Priority: knftables.PtrTo(knftables.FilterPriority),
+			Policy:   knftables.PtrTo(knftables.AcceptPolicy),
+		},
 	}
 }
 
@@ -77,7 +91,11 @@ func (rs ruleset) sets() []*knftables.Set {
 
 func (rs ruleset) rules() []*knftables.Rule {
 	gw := fmt.Sprintf("%q", rs.iface)
+	noTunnel := knftables.Concat("iifname", gw, "udp dport", tunnelPorts, "drop")
 	return []*knftables.Rule{
+		// before any accept: to other nodes (forward) and to this one (input)
+		{Chain: chainForward, Rule: noTunnel, Comment: knftables.PtrTo("pods never send tunnel packets")},
+		{Chain: chainInput, Rule: noTunnel, Comment: knftables.PtrTo("pods never send tunnel packets")},
 		{
 			Chain: chainPostrouting,
 			Rule: knftables.Concat("ip saddr", "@"+setNATSources, "ip daddr !=", "@"+setClusterCIDRs,

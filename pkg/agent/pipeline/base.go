@@ -8,9 +8,10 @@ func BaseFlows(n Node) []*of.Flow {
 	c := Cookie(FeatureBase, 0)
 	gw, tun := GatewayOFPort, TunnelOFPort
 	flows := []*of.Flow{
-		// Classifier: where did the packet come from?
-		of.NewFlow(Classifier.ID).Cookie(c).Priority(200).MatchInPort(tun).MatchIP().
-			Actions(of.LoadReg(SourceReg, SourceTunnel, 0, 3), of.GotoTable(Conntrack.ID)),
+		// Classifier: where did the packet come from? From tun0 only what
+		// a known node sent passes (TunnelSourceFlows); the rest is counted
+		// under its own cookie and dropped.
+		of.NewFlow(Classifier.ID).Cookie(CookieUnknownTunnelSource).Priority(100).MatchInPort(tun).Drop(),
 		of.NewFlow(Classifier.ID).Cookie(c).Priority(200).MatchInPort(gw).MatchIP().
 			Actions(of.LoadReg(SourceReg, SourceGateway, 0, 3), of.GotoTable(Conntrack.ID)),
 		of.NewFlow(Classifier.ID).Cookie(c).Priority(200).MatchInPort(gw).MatchARP().

@@ -33,7 +33,8 @@ func testPod(i int) Pod {
 		IP: netip.AddrFrom4([4]byte{10, 192, 0, byte(10 + i)})}
 }
 
-// nodeFlows is every flow of a node with pods local pods and one remote block.
+// nodeFlows is every flow of a node with pods local pods, a remote block,
+// a remote static IP and their two nodes.
 func nodeFlows(pods int) []*of.Flow {
 	n := testNode()
 	flows := BaseFlows(n)
@@ -45,6 +46,9 @@ func nodeFlows(pods int) []*of.Flow {
 	}
 	flows = append(flows, TunnelFlows(RemoteBlock{CIDR: netip.MustParsePrefix("10.192.0.64/26"), NodeIP: netip.MustParseAddr("198.51.100.12")})...)
 	flows = append(flows, TunnelFlows(RemoteBlock{CIDR: netip.MustParsePrefix("10.192.0.20/32"), NodeIP: netip.MustParseAddr("198.51.100.13")})...)
+	for _, ip := range []string{"198.51.100.12", "198.51.100.13"} {
+		flows = append(flows, TunnelSourceFlows(netip.MustParseAddr(ip))...)
+	}
 	return flows
 }
 

@@ -46,17 +46,3 @@ func isolationFlows(n Node, s Subnet, c uint64) []*of.Flow {
 	}
 	return flows
 }
-
-// TunnelFlows route an address block owned by another node into the tunnel
-// with that node as the outer destination: one flow per remote block.
-func TunnelFlows(b RemoteBlock) []*of.Flow {
-	c := Cookie(FeatureTunnel, hashID(b.CIDR.String()))
-	prio := uint16(190)
-	if b.CIDR.Bits() == 32 {
-		prio = 195 // a single address away from its block's owner wins over the block
-	}
-	return []*of.Flow{
-		of.NewFlow(L3Forwarding.ID).Cookie(c).Priority(prio).MatchEthDst(RouterMAC).MatchIPv4DstNet(b.CIDR).
-			Actions(of.SetTunDst(b.NodeIP), of.LoadReg(OutputReg, TunnelOFPort, 0, 31), of.GotoTable(ConntrackCommit.ID)),
-	}
-}

@@ -17,7 +17,7 @@ type Table struct {
 // The pipeline, in the order a packet walks it. Gaps between numbers leave
 // room for stages to come without renumbering.
 var (
-	Classifier      = Table{0, "Classifier", "source kind (tunnel, gateway, pod) and spoof guard: a pod sends only from its own MAC and IP"}
+	Classifier      = Table{0, "Classifier", "source kind (tunnel, gateway, pod) and spoof guards: tunnel packets only from known nodes (tun_src), a pod only from its own MAC and IP"}
 	ARPResponder    = Table{10, "ARPResponder", "answer ARP in OVS: gateways -> gw0 MAC, local pods -> their MAC, other subnet addresses -> router MAC"}
 	Conntrack       = Table{20, "Conntrack", "send IP through conntrack in kubefay's zone"}
 	ConntrackState  = Table{21, "ConntrackState", "drop invalid; replies of connections that entered from gw0 return to gw0"}

@@ -66,6 +66,12 @@ func testCtx(t *testing.T) context.Context {
 // startNode brings up a node whose pods get addresses from firstIP on.
 func startNode(t *testing.T, ctx context.Context, firstIP netip.Addr) *node {
 	t.Helper()
+	return startNodeTunnel(t, ctx, firstIP, "vxlan")
+}
+
+// startNodeTunnel is startNode with tun0 of the given type (vxlan, geneve).
+func startNodeTunnel(t *testing.T, ctx context.Context, firstIP netip.Addr, tunnelType string) *node {
+	t.Helper()
 	ovstest.Require(t) // OVS tools and root; a skip, or a failure under CI=true
 	podiftest.Require(t, "ping", "sysctl")
 	inst := ovstest.Start(t)
@@ -91,7 +97,7 @@ func startNode(t *testing.T, ctx context.Context, firstIP netip.Addr) *node {
 		spec ovsdb.PortSpec
 		want uint32
 	}{
-		{ovsdb.PortSpec{Name: "tun0", Type: "vxlan", Options: map[string]string{"remote_ip": "flow", "key": "flow"},
+		{ovsdb.PortSpec{Name: "tun0", Type: tunnelType, Options: map[string]string{"remote_ip": "flow", "key": "flow"},
 			OFPortRequest: int(pipeline.TunnelOFPort)}, pipeline.TunnelOFPort},
 		{ovsdb.PortSpec{Name: "gw0", Type: "internal", OFPortRequest: int(pipeline.GatewayOFPort),
 			MTURequest: podMTU}, pipeline.GatewayOFPort},

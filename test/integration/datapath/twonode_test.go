@@ -42,7 +42,7 @@ func connectNodes(t *testing.T, n1, n2 *node, u1, u2 underlay) {
 
 // TestCrossNodePods runs two nodes, each with its pod block, joined by a
 // VXLAN tunnel over a private underlay, and checks pod-to-pod ping and TCP
-// across them through pipeline.TunnelFlows.
+// across them through pipeline.TunnelFlows and TunnelSourceFlows.
 func TestCrossNodePods(t *testing.T) {
 	ctx := testCtx(t)
 	block1, block2 := netip.MustParsePrefix("10.192.0.0/26"), netip.MustParsePrefix("10.192.0.64/26")
@@ -56,7 +56,8 @@ func TestCrossNodePods(t *testing.T) {
 		n      *node
 		remote pipeline.RemoteBlock
 	}{{n1, pipeline.RemoteBlock{CIDR: block2, NodeIP: u2.ip}}, {n2, pipeline.RemoteBlock{CIDR: block1, NodeIP: u1.ip}}} {
-		if _, err := x.n.flows.SetAndSync(ctx, "tunnel/"+x.remote.CIDR.String(), pipeline.TunnelFlows(x.remote)); err != nil {
+		flows := append(pipeline.TunnelFlows(x.remote), pipeline.TunnelSourceFlows(x.remote.NodeIP)...)
+		if _, err := x.n.flows.SetAndSync(ctx, "tunnel/"+x.remote.CIDR.String(), flows); err != nil {
 			t.Fatalf("tunnel flows: %v", err)
 		}
 	}
@@ -96,8 +97,19 @@ var nPackets = regexp.MustCompile(`n_packets=(\d+)`)
 // tunnelPackets sums the packet counters of the node's tunnel flows.
 func tunnelPackets(t *testing.T, n *node) int {
 	t.Helper()
-	out := n.ovs.Ofctl(t, "dump-flows", n.ovs.MgmtSock(bridge),
-		fmt.Sprintf("cookie=%#x/%#x", pipeline.Cookie(pipeline.FeatureTunnel, 0), pipeline.CookieFeatMask))
+	return n.packetsMasked(t, pipeline.Cookie(pipeline.FeatureTunnel, 0), pipeline.CookieFeatMask)
+}
+
+// packets is the packet counter of the flows with exactly this cookie.
+func (n *node) packets(t *testing.T, cookie uint64) int {
+	t.Helper()
+	return n.packetsMasked(t, cookie, ^uint64(0))
+}
+
+// packetsMasked sums the packet counters of the flows matching cookie/mask.
+func (n *node) packetsMasked(t *testing.T, cookie, mask uint64) int {
+	t.Helper()
+	out := n.ovs.Ofctl(t, "dump-flows", n.ovs.MgmtSock(bridge), fmt.Sprintf("cookie=%#x/%#x", cookie, mask))
 	sum := 0
 	for _, m := range nPackets.FindAllStringSubmatch(out, -1) {
 		v, _ := strconv.Atoi(m[1])

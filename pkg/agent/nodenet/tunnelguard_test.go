@@ -1,0 +1,44 @@
+package nodenet
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/knftables"
+)
+
+// TestRulesetDropsPodTunnelPackets: UDP from pods to the VXLAN and Geneve
+// ports is dropped both when forwarded (to another node) and when delivered
+// to this node, before any accept of the same chain.
+func TestRulesetDropsPodTunnelPackets(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		d    Desired
+		want string
+	}{
+		{"gw0", Desired{GatewayIface: "gw0"}, `iifname "gw0" udp dport { 4789, 6081 } drop`},
+		{"other gateway name", Desired{GatewayIface: "kf-gw", Subnets: []Subnet{newNet}},
+			`iifname "kf-gw" udp dport { 4789, 6081 } drop`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := knftables.NewFake(knftables.IPv4Family, TableName)
+			if _, err := syncNFTables(context.Background(), fake, rulesetOf(t, tc.d)); err != nil {
+				t.Fatal(err)
+			}
+			dump := fake.Dump()
+			for _, chain := range []string{chainForward, chainInput} {
+				var first string
+				for _, l := range strings.Split(dump, "\n") {
+					if p := "add rule ip kubefay " + chain + " "; strings.HasPrefix(l, p) {
+						first = strings.TrimPrefix(l, p)
+						break
+					}
+				}
+				if !strings.HasPrefix(first, tc.want) {
+					t.Errorf("chain %s: first rule %q, want %q\n%s", chain, first, tc.want, dump)
+				}
+			}
+		})
+	}
+}
