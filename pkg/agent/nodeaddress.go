@@ -16,6 +16,10 @@ type nodeAddressAllocator interface {
 	Allocate(ctx context.Context, req ipam.Request) (ipam.Result, error)
 }
 
+// movesNode: the node's address cannot be kept, take another one.
+var movesNode = map[ipam.Reason]bool{ipam.ReasonIPInUse: true, ipam.ReasonIPOutOfRange: true,
+	ipam.ReasonIPReserved: true, ipam.ReasonIPExcluded: true}
+
 // holdNodeAddress makes sure the node's own address (gw0's, the source of
 // host->pod traffic) stays allocated to the node, and returns it. The
 // controller's GC frees the addresses of a deleted Node object; when kubelet
@@ -32,10 +36,10 @@ func holdNodeAddress(ctx context.Context, a nodeAddressAllocator, req ipam.Reque
 		switch {
 		case err == nil:
 			return res.IP, nil
-		case !errors.As(err, &ie) || ie.Reason != ipam.ReasonIPInUse:
+		case !errors.As(err, &ie) || !movesNode[ie.Reason]:
 			return cur, fmt.Errorf("hold node address %s: %w", cur, err)
 		}
-		klog.ErrorS(err, "the node's address was given away while it was free; moving the node to a new address", "address", cur)
+		klog.ErrorS(err, "the node's address cannot be kept (given away while it was free, or its SubNet changed); moving the node to a new address", "address", cur)
 	}
 	res, err := a.Allocate(ctx, req)
 	if err != nil {

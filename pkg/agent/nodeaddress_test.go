@@ -12,11 +12,12 @@ import (
 // fakeNodeAllocator answers a static request for its held address (or, when
 // taken, with IPInUse) and a dynamic one with next.
 type fakeNodeAllocator struct {
-	taken   bool
-	fail    error
-	next    netip.Addr
-	static  []netip.Addr // static addresses asked for
-	dynamic int
+	taken      bool
+	outOfRange bool
+	fail       error
+	next       netip.Addr
+	static     []netip.Addr // static addresses asked for
+	dynamic    int
 }
 
 func (f *fakeNodeAllocator) Allocate(_ context.Context, req ipam.Request) (ipam.Result, error) {
@@ -25,6 +26,9 @@ func (f *fakeNodeAllocator) Allocate(_ context.Context, req ipam.Request) (ipam.
 	}
 	if req.StaticIP.IsValid() {
 		f.static = append(f.static, req.StaticIP)
+		if f.outOfRange {
+			return ipam.Result{}, &ipam.Error{Reason: ipam.ReasonIPOutOfRange, IP: req.StaticIP, Message: "not in 10.200.0.0/16"}
+		}
 		if f.taken {
 			return ipam.Result{}, &ipam.Error{Reason: ipam.ReasonIPInUse, IP: req.StaticIP, Message: "held by pod x/y"}
 		}
@@ -51,6 +55,7 @@ func TestHoldNodeAddress(t *testing.T) {
 		{"agent start: a new address", &fakeNodeAllocator{next: next}, netip.Addr{}, next, false, 1},
 		{"held or freed: the same address again", &fakeNodeAllocator{next: next}, cur, cur, false, 0},
 		{"a pod took it: the node moves", &fakeNodeAllocator{next: next, taken: true}, cur, next, false, 1},
+		{"defaultnet re-created with another CIDR: the node moves", &fakeNodeAllocator{next: next, fail: nil, taken: false, outOfRange: true}, cur, next, false, 1},
 		{"API down: keep the address, report", &fakeNodeAllocator{fail: errors.New("connection refused")}, cur, cur, true, 0},
 	}
 	req := ipam.Request{Subnet: "defaultnet", Node: "n1", ContainerID: "node-n1", Interface: "gw0"}
