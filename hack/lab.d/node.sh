@@ -82,12 +82,7 @@ node_ovs_up() {
   local n=$1 idx=$2 ip
   ip=$(idx_ip "$idx")
   nsx "$n" ovsdb-tool create /etc/openvswitch/conf.db /usr/share/openvswitch/vswitch.ovsschema
-  spawn "$(node_pidfile "$n" ovsdb-server)" "$(node_log "$n" ovsdb-server)" \
-    nsenter --net="/run/netns/$(node_ns "$n")" --mount="$(node_mntns "$n")" -- \
-    ovsdb-server /etc/openvswitch/conf.db --remote=punix:/run/openvswitch/db.sock \
-    --pidfile=/run/openvswitch/ovsdb-server.pid --unixctl=/run/openvswitch/ovsdb-server.ctl \
-    -vconsole:off --log-file=/var/log/openvswitch/ovsdb-server.log --no-chdir
-  wait_for 20 test -S "$(node_dir "$n")/fs/run-openvswitch/db.sock" || die "ovsdb-server[$n] did not start"
+  ovsdb_server_start "$n"
   vsctl "$n" --no-wait init
   ovs_vswitchd_start "$n"
   # br-phy: the node's NIC (ul0) as an OVS port; the node IP on br-phy's LOCAL port
@@ -96,6 +91,24 @@ node_ovs_up() {
   ip -n "$(node_ns "$n")" addr replace "$ip/24" dev br-phy
   ip -n "$(node_ns "$n")" link set br-phy up
   ip -n "$(node_ns "$n")" route replace default via "$GW_IP"
+}
+
+ovsdb_server_start() {
+  local n=$1
+  spawn "$(node_pidfile "$n" ovsdb-server)" "$(node_log "$n" ovsdb-server)" \
+    nsenter --net="/run/netns/$(node_ns "$n")" --mount="$(node_mntns "$n")" -- \
+    ovsdb-server /etc/openvswitch/conf.db --remote=punix:/run/openvswitch/db.sock \
+    --pidfile=/run/openvswitch/ovsdb-server.pid --unixctl=/run/openvswitch/ovsdb-server.ctl \
+    -vconsole:off --log-file=/var/log/openvswitch/ovsdb-server.log --no-chdir
+  wait_for 20 test -S "$(node_dir "$n")/fs/run-openvswitch/db.sock" || die "ovsdb-server[$n] did not start"
+}
+
+# Restart ovsdb-server alone (crash drill): ovs-vswitchd and the agent reconnect.
+ovsdb_restart() {
+  local n=$1
+  stop_pidfiles 10 "$(node_pidfile "$n" ovsdb-server)"
+  rm -f "$(node_dir "$n")/fs/run-openvswitch/db.sock" "$(node_dir "$n")/fs/run-openvswitch/ovsdb-server.ctl"
+  ovsdb_server_start "$n"
 }
 
 ovs_vswitchd_start() {
@@ -108,8 +121,14 @@ ovs_vswitchd_start() {
   wait_for 20 test -S "$(node_dir "$n")/fs/run-openvswitch/ovs-vswitchd.ctl" || die "ovs-vswitchd[$n] did not start"
 }
 
+# Restart the way a production node should: with flow-restore-wait set, a
+# (kernel-datapath) vswitchd keeps forwarding on its datapath flows until the
+# kubefay agent has re-installed br-int's flows and clears the flag.
 ovs_restart() {
   local n=$1
+  if vsctl "$n" br-exists br-int; then
+    vsctl "$n" --no-wait set Open_vSwitch . other_config:flow-restore-wait=true
+  fi
   stop_pidfiles 10 "$(node_pidfile "$n" ovs-vswitchd)"
   rm -f "$(node_dir "$n")/fs/run-openvswitch/ovs-vswitchd.ctl"
   ovs_vswitchd_start "$n"
