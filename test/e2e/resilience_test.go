@@ -117,7 +117,12 @@ func TestRunningPodsSurviveRestarts(t *testing.T) {
 	streaming("after the agent was re-created")
 
 	// 2. ovs-vswitchd restarts: every flow is gone until the agent reconnects and re-installs
+	// (hack/lab restarts it with flow-restore-wait=true, as a production node should)
 	runLab(t, 2*time.Minute, "restart-ovs", victim)
+	eventually(t, time.Minute, "the agent cleared flow-restore-wait on "+victim, func(context.Context) (bool, error) {
+		cfg := runLab(t, time.Minute, "exec", victim, "ovs-vsctl", "get", "Open_vSwitch", ".", "other_config")
+		return !strings.Contains(cfg, "flow-restore-wait"), nil
+	})
 	check("after ovs-vswitchd restarted")
 	streaming("after ovs-vswitchd restarted")
 }
