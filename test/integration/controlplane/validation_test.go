@@ -62,3 +62,45 @@ func TestSubNetValidation(t *testing.T) {
 		t.Errorf("changing cidr: %v, want 'cidr is immutable'", err)
 	}
 }
+
+// TestSubNetGatewayImmutable: an update that changes a SubNet's gateway in
+// effect (spec.gateway, or the first address when it is empty) is refused
+// — pods route through it, and the old one would become an address IPAM
+// hands out; any other update, and spelling out or dropping the default
+// gateway, is accepted.
+func TestSubNetGatewayImmutable(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	const immutable = "gateway is immutable"
+	tests := []struct {
+		name, cidr, gateway string
+		edit                func(*v1alpha1.SubNetSpec)
+		wantErr             string // "" = accepted
+	}{
+		{"change", "10.30.0.0/16", "10.30.0.254", func(s *v1alpha1.SubNetSpec) { s.Gateway = "10.30.0.253" }, immutable},
+		{"drop a non-default one", "10.31.0.0/16", "10.31.0.254", func(s *v1alpha1.SubNetSpec) { s.Gateway = "" }, immutable},
+		{"set one other than the default", "10.32.0.0/16", "", func(s *v1alpha1.SubNetSpec) { s.Gateway = "10.32.0.9" }, immutable},
+		{"set the default", "10.33.0.0/16", "", func(s *v1alpha1.SubNetSpec) { s.Gateway = "10.33.0.1" }, ""},
+		{"drop the default", "10.34.0.0/24", "10.34.0.1", func(s *v1alpha1.SubNetSpec) { s.Gateway = "" }, ""},
+		{"other fields", "10.35.0.0/16", "10.35.0.254", func(s *v1alpha1.SubNetSpec) {
+			s.Private, s.Namespaces, s.ExcludeIPs = true, []string{"team-a"}, []string{"10.35.0.9"}
+		}, ""},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sn := &v1alpha1.SubNet{ObjectMeta: metav1.ObjectMeta{Name: "gw" + string(rune('a'+i))},
+				Spec: v1alpha1.SubNetSpec{CIDR: tt.cidr, Gateway: tt.gateway}}
+			e.create(t, sn)
+			tt.edit(&sn.Spec)
+			err := e.c.Update(ctx, sn)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("err = %v\nwant it to contain %q", err, tt.wantErr)
+			case err != nil:
+				t.Logf("refused as expected: %v", err)
+			}
+		})
+	}
+}

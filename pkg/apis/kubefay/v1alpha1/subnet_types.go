@@ -39,6 +39,7 @@ type SubNet struct {
 //
 // +kubebuilder:validation:XValidation:rule="!has(self.gateway) || size(self.gateway) == 0 || !isCIDR(self.cidr) || !isIP(self.gateway) || cidr(self.cidr).containsIP(self.gateway)",message="gateway must be an address inside cidr"
 // +kubebuilder:validation:XValidation:rule="!isCIDR(self.cidr) || (has(self.ipVersion) && self.ipVersion != 'v4') || cidr(self.cidr).ip().family() == 4",message="cidr must be an IPv4 CIDR when ipVersion is v4"
+// +kubebuilder:validation:XValidation:rule="(has(oldSelf.gateway) ? oldSelf.gateway : '') == (has(self.gateway) ? self.gateway : '') || !isCIDR(self.cidr) || ((!has(oldSelf.gateway) || size(oldSelf.gateway) == 0 || (isIP(oldSelf.gateway) && cidr(oldSelf.gateway + '/31').masked().ip() == cidr(self.cidr).masked().ip() && !(ip(oldSelf.gateway) == cidr(self.cidr).masked().ip()))) && (!has(self.gateway) || size(self.gateway) == 0 || (isIP(self.gateway) && cidr(self.gateway + '/31').masked().ip() == cidr(self.cidr).masked().ip() && !(ip(self.gateway) == cidr(self.cidr).masked().ip()))))",message="gateway is immutable: pods route through it, and a former gateway would become an address IPAM hands out (only spelling out or dropping the default, the first address, is allowed)"
 type SubNetSpec struct {
 	// IPVersion is the address family: only "v4" for now.
 	//
@@ -59,6 +60,9 @@ type SubNetSpec struct {
 
 	// Gateway is the subnet's gateway address; it defaults to the first
 	// address after the network address. IPAM never hands it to a pod.
+	// It cannot be changed once set (a rule on SubNetSpec: the gateway in
+	// effect must stay the same, so only the default may be spelled out or
+	// dropped).
 	//
 	// +kubebuilder:validation:MaxLength=39
 	// +kubebuilder:validation:XValidation:rule="size(self) == 0 || isIP(self)",message="gateway must be an IP address"
