@@ -1,6 +1,12 @@
 package pipeline
 
-import of "github.com/kubefay/kubefay/pkg/ovs/openflow"
+import (
+	"net/netip"
+
+	of "github.com/kubefay/kubefay/pkg/ovs/openflow"
+)
+
+var limitedBroadcast = netip.AddrFrom4([4]byte{255, 255, 255, 255})
 
 // BaseFlows are the node-wide flows that do not depend on any object: table
 // misses, the gateway and tunnel classifiers, conntrack and output.
@@ -55,6 +61,10 @@ func BaseFlows(n Node) []*of.Flow {
 		// services, the outside) goes to the host through gw0.
 		of.NewFlow(L3Forwarding.ID).Cookie(c).Priority(10).MatchEthDst(RouterMAC).
 			Actions(of.SetEthSrc(RouterMAC), of.SetEthDst(n.GatewayMAC), of.GotoTable(L2Forwarding.ID)),
+		// A router never forwards the limited broadcast (RFC 1812
+		// 5.3.5.1): a pod's 255.255.255.255 sent to the router MAC (a
+		// crafted DHCPDISCOVER) would reach the host's sockets.
+		of.NewFlow(L3Forwarding.ID).Cookie(c).Priority(20).MatchEthDst(RouterMAC).MatchIPv4Dst(limitedBroadcast).Drop(),
 		of.NewFlow(L3Forwarding.ID).Cookie(c).Priority(0).Actions(of.GotoTable(L2Forwarding.ID)),
 
 		// L2Forwarding: gw0 is a port like the pods'.

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -52,5 +53,31 @@ func TestTunnelClassifierNeedsKnownNode(t *testing.T) {
 				t.Errorf("tun_src=%s: accepted=%v, want %v (decided by %s)", tc.src, got, tc.accept, by)
 			}
 		})
+	}
+}
+
+var (
+	routerDst = regexp.MustCompile(`dl_dst=0a:00:00:00:00:01\b`)
+	nwDst     = regexp.MustCompile(`nw_dst=([0-9./]+)`)
+)
+
+// TestLimitedBroadcastNotRouted: a pod's packet to 255.255.255.255 sent to
+// the router MAC (a crafted DHCPDISCOVER from its own address) is dropped in
+// L3Forwarding instead of going to the host through gw0 (where the node's
+// sockets on 0.0.0.0 would receive it).
+func TestLimitedBroadcastNotRouted(t *testing.T) {
+	best, decided := -1, ""
+	for _, f := range nodeFlows(3) {
+		s := f.String()
+		if f.Table != L3Forwarding.ID || !routerDst.MatchString(s) || int(f.Priority) <= best {
+			continue
+		}
+		if m := nwDst.FindStringSubmatch(s); m != nil && m[1] != "255.255.255.255" {
+			continue
+		}
+		best, decided = int(f.Priority), s
+	}
+	if !strings.HasSuffix(decided, "actions=drop") {
+		t.Fatalf("255.255.255.255 to the router MAC is decided by %q, want a drop", decided)
 	}
 }

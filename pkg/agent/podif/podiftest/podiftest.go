@@ -81,7 +81,9 @@ func NewNetNS(t testing.TB, prefix string) *NetNS {
 }
 
 // Do runs fn on a thread inside the namespace (for sockets that must be
-// created there). The thread is discarded afterwards.
+// created there). The thread returns to its namespace afterwards, or is
+// discarded if it cannot: Go never ends the main thread, which would stay in
+// the namespace (and a sweep of its pids, as ovstest does, kills the test).
 func (n *NetNS) Do(fn func() error) error {
 	h, err := netns.GetFromPath(n.Path)
 	if err != nil {
@@ -90,12 +92,22 @@ func (n *NetNS) Do(fn func() error) error {
 	defer h.Close()
 	errc := make(chan error, 1)
 	go func() {
-		runtime.LockOSThread() // never unlocked: the thread dies with us
+		runtime.LockOSThread() // unlocked only once back home
+		orig, err := netns.Get()
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer orig.Close()
 		if err := netns.Set(h); err != nil {
 			errc <- err
 			return
 		}
-		errc <- fn()
+		err = fn()
+		if netns.Set(orig) == nil {
+			runtime.UnlockOSThread()
+		}
+		errc <- err
 	}()
 	return <-errc
 }
