@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kubefay/kubefay/pkg/apis/kubefay/v1alpha1"
+	"github.com/kubefay/kubefay/pkg/keylock"
 )
 
 // DefaultInterface is the interface a Request without one is for.
@@ -45,7 +46,7 @@ type Allocator struct {
 	api    client.Reader
 	opts   Options
 	recent *recentWrites
-	nodes  keyedMutex
+	nodes  keylock.Locks
 }
 
 // New returns an Allocator writing through c.
@@ -128,7 +129,10 @@ func (a *Allocator) Allocate(ctx context.Context, req Request) (Result, error) {
 	// Concurrent requests of one node would all pick the same free address
 	// of the same block and all but one would conflict: let them write one
 	// after the other instead (each write takes milliseconds).
-	unlock := a.nodes.lock(req.Node + "/" + sn.Name)
+	unlock, err := a.nodes.Lock(ctx, req.Node+"/"+sn.Name)
+	if err != nil {
+		return Result{}, err
+	}
 	defer unlock()
 	for attempt := 0; attempt < a.opts.MaxAttempts; attempt++ {
 		blocks, err := a.blocks(ctx, sn.Name)

@@ -24,6 +24,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/kubefay/kubefay/pkg/cni/api"
+	"github.com/kubefay/kubefay/pkg/keylock"
 )
 
 // Defaults of Options.
@@ -57,7 +58,7 @@ type Server struct {
 	opts    Options
 	metrics *metrics
 	sem     chan struct{}
-	keys    *keyLock
+	keys    *keylock.Locks
 
 	mu       sync.Mutex
 	listener *net.UnixListener
@@ -83,7 +84,7 @@ func New(h Handler, opts Options) *Server {
 		opts:    opts,
 		metrics: newMetrics(opts.Registerer),
 		sem:     make(chan struct{}, opts.MaxConcurrent),
-		keys:    newKeyLock(),
+		keys:    &keylock.Locks{},
 	}
 }
 
@@ -229,7 +230,7 @@ func (s *Server) dispatchQueued(ctx context.Context, req *api.Request) *api.Resp
 		return &api.Response{Error: api.TryAgainLater("kubefay agent busy: CNI %s not started before the caller gave up", req.Command)}
 	}
 	if req.ContainerID != "" {
-		unlock, err := s.keys.lock(ctx, req.ContainerID)
+		unlock, err := s.keys.Lock(ctx, req.ContainerID)
 		if err != nil {
 			return &api.Response{Error: api.TryAgainLater("kubefay agent busy with another request for container %s", shortID(req.ContainerID))}
 		}

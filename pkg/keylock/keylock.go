@@ -1,13 +1,14 @@
-package server
+// Package keylock serialises work per key (a container ID, a node's
+// subnet) without holding memory for idle keys; waiting honours a context.
+package keylock
 
 import (
 	"context"
 	"sync"
 )
 
-// keyLock serialises work per key (container ID) without holding memory for
-// idle keys.
-type keyLock struct {
+// Locks is a set of per-key locks. The zero value is ready to use.
+type Locks struct {
 	mu    sync.Mutex
 	locks map[string]*keyEntry
 }
@@ -17,11 +18,12 @@ type keyEntry struct {
 	refs int
 }
 
-func newKeyLock() *keyLock { return &keyLock{locks: map[string]*keyEntry{}} }
-
-// lock waits for key; it returns an unlock func, or ctx's error.
-func (k *keyLock) lock(ctx context.Context, key string) (func(), error) {
+// Lock waits for key; it returns an unlock func, or ctx's error.
+func (k *Locks) Lock(ctx context.Context, key string) (func(), error) {
 	k.mu.Lock()
+	if k.locks == nil {
+		k.locks = map[string]*keyEntry{}
+	}
 	e := k.locks[key]
 	if e == nil {
 		e = &keyEntry{ch: make(chan struct{}, 1)}
