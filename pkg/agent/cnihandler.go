@@ -58,6 +58,10 @@ type CNIHandler struct {
 	}
 }
 
+// rollbackTimeout bounds the undo of a failed ADD (a hung OVS or API server
+// must not hold the container's lock forever; DEL finishes what it misses).
+const rollbackTimeout = 30 * time.Second
+
 // podOwner is the flowsync owner key of a pod interface.
 func podOwner(containerID, iface string) string { return "pod/" + containerID + "/" + iface }
 
@@ -97,8 +101,10 @@ func (h *CNIHandler) Add(ctx context.Context, req *api.Request) (res *current.Re
 	}
 	hostIf := podif.HostIfName(req.ContainerID, ifName)
 	defer func() {
-		if err != nil {
-			h.undo(context.WithoutCancel(ctx), pod, hostIf)
+		if err != nil { // kubelet may have given up: undo anyway, but not forever
+			uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+			defer cancel()
+			h.undo(uctx, pod, hostIf)
 		}
 	}()
 	ip := alloc.IP.Addr().AsSlice()

@@ -3,11 +3,15 @@ package agent
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"testing"
 
 	"github.com/containernetworking/cni/pkg/types"
 
+	"github.com/kubefay/kubefay/pkg/agent/flowsync"
+	"github.com/kubefay/kubefay/pkg/agent/podif"
 	"github.com/kubefay/kubefay/pkg/cni/api"
+	of "github.com/kubefay/kubefay/pkg/ovs/openflow"
 )
 
 // TestRequestsWaitForTheFirstCompleteSync: until the agent has installed the
@@ -39,5 +43,57 @@ func TestRequestsWaitForTheFirstCompleteSync(t *testing.T) {
 				t.Fatalf("%s before the first sync: %v, want CNI error code %d", c.name, err, c.code)
 			}
 		})
+	}
+}
+
+type fakeIPAM struct{ released []string }
+
+func (f *fakeIPAM) Allocate(context.Context, PodRef) (Allocation, error) {
+	return Allocation{IP: netip.MustParsePrefix("10.192.0.7/16"), Gateway: netip.MustParseAddr("10.192.0.1"), Subnet: "defaultnet"}, nil
+}
+func (f *fakeIPAM) Release(ctx context.Context, id, _ string) error {
+	if _, ok := ctx.Deadline(); !ok {
+		return errors.New("rollback without a deadline")
+	}
+	f.released = append(f.released, id)
+	return nil
+}
+
+// failingPlumbing fails to wire the pod; its Teardown records whether the
+// rollback's context has a deadline.
+type failingPlumbing struct{ deadline bool }
+
+func (p *failingPlumbing) Configure(context.Context, podif.PodIfaceSpec) (*podif.Result, error) {
+	return nil, errors.New("netns gone")
+}
+func (p *failingPlumbing) Teardown(ctx context.Context, _ string) error {
+	_, p.deadline = ctx.Deadline()
+	return nil
+}
+func (p *failingPlumbing) Check(context.Context, podif.PodIfaceSpec) error { return nil }
+
+type nullPorts struct{}
+
+func (nullPorts) EnsurePodPort(context.Context, string, map[string]string) (uint32, error) {
+	return 5, nil
+}
+func (nullPorts) DeletePort(context.Context, string) error        { return nil }
+func (nullPorts) ListPodPorts(context.Context) ([]PodPort, error) { return nil, nil }
+
+// TestFailedAddRollsBackWithDeadline: a failed ADD is undone even when
+// kubelet's context is already cancelled, but under a deadline of its own,
+// so a hung OVS or API server cannot hold the container's lock forever.
+func TestFailedAddRollsBackWithDeadline(t *testing.T) {
+	ipamFake, plumb := &fakeIPAM{}, &failingPlumbing{}
+	h := &CNIHandler{IPAM: ipamFake, Ports: nullPorts{}, Plumbing: plumb, Flows: flowsync.New[*of.Flow](nullSwitch{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // kubelet gave up
+	req := &api.Request{ContainerID: "c1", IfName: "eth0", Netns: "/run/netns/x"}
+	req.Pod.Namespace, req.Pod.Name = "ns", "p"
+	if _, err := h.Add(ctx, req); err == nil {
+		t.Fatal("ADD succeeded with a failing plumbing")
+	}
+	if !plumb.deadline || len(ipamFake.released) != 1 {
+		t.Fatalf("rollback: teardown with deadline %v, released %v", plumb.deadline, ipamFake.released)
 	}
 }

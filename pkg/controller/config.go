@@ -15,9 +15,10 @@ import (
 type Config struct {
 	// DefaultSubnet is created at start if it does not exist.
 	DefaultSubnet SubnetConfig `json:"defaultSubnet"`
-	// MetricsAddress serves /metrics ("0" disables); default ":10352".
+	// MetricsAddress serves /metrics ("0" disables); default "127.0.0.1:10352"
+	// (the controller runs in the host network: not on the node's addresses).
 	MetricsAddress string `json:"metricsAddress,omitempty"`
-	// HealthAddress serves /healthz and /readyz; default ":10353".
+	// HealthAddress serves /healthz and /readyz; default "127.0.0.1:10353".
 	HealthAddress string `json:"healthAddress,omitempty"`
 	// LeaderElection of the active replica.
 	LeaderElection LeaderElectionConfig `json:"leaderElection,omitempty"`
@@ -79,10 +80,10 @@ func LoadConfig(path string) (*Config, error) {
 // Default fills in the defaults of unset fields.
 func (c *Config) Default() {
 	if c.MetricsAddress == "" {
-		c.MetricsAddress = ":10352"
+		c.MetricsAddress = "127.0.0.1:10352"
 	}
 	if c.HealthAddress == "" {
-		c.HealthAddress = ":10353"
+		c.HealthAddress = "127.0.0.1:10353"
 	}
 	if c.LeaderElection.Enabled == nil {
 		t := true

@@ -16,8 +16,8 @@ func TestLoadConfig(t *testing.T) {
 		check   func(*testing.T, *Config)
 	}{
 		{name: "shipped ConfigMap", yaml: "defaultSubnet:\n  name: defaultnet\n  cidr: 10.192.0.0/16\n", check: func(t *testing.T, c *Config) {
-			if c.DefaultSubnet.Name != "defaultnet" || c.DefaultSubnet.CIDR != "10.192.0.0/16" || c.MetricsAddress != ":10352" ||
-				c.HealthAddress != ":10353" || !*c.LeaderElection.Enabled || c.LeaderElection.Name != "kubefay-controller" ||
+			if c.DefaultSubnet.Name != "defaultnet" || c.DefaultSubnet.CIDR != "10.192.0.0/16" || c.MetricsAddress != "127.0.0.1:10352" ||
+				c.HealthAddress != "127.0.0.1:10353" || !*c.LeaderElection.Enabled || c.LeaderElection.Name != "kubefay-controller" ||
 				c.GC.Grace.Duration != 30*time.Second || c.GC.Interval.Duration != 15*time.Second || c.StatusInterval.Duration != 2*time.Second {
 				t.Errorf("defaults: %+v", c)
 			}
