@@ -8,9 +8,9 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/netip"
 	"path/filepath"
 	"sync/atomic"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -112,7 +112,7 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 
 	// --- node address in the default subnet (on gw0, source of host->pod traffic)
 	nodeAddrReq := ipam.Request{Subnet: cfg.DefaultSubnet, Node: node, ContainerID: "node-" + node, Interface: cfg.GatewayPort}
-	nodeAddr, err := holdNodeAddress(ctx, alloc, nodeAddrReq, netip.Addr{})
+	nodeAddr, err := firstNodeAddress(ctx, alloc, nodeAddrReq, 2*time.Second, h.setNotReady)
 	if err != nil {
 		return err
 	}

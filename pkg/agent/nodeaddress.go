@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"time"
 
 	"k8s.io/klog/v2"
 
@@ -46,4 +47,26 @@ func holdNodeAddress(ctx context.Context, a nodeAddressAllocator, req ipam.Reque
 		return cur, fmt.Errorf("node address in %s: %w", req.Subnet, err)
 	}
 	return res.IP, nil
+}
+
+// firstNodeAddress allocates the node's address at agent start. A default
+// SubNet that does not exist yet (a fresh install: the controller creates
+// it) is waited for, with the reason in notReady, instead of failing the
+// agent (a restart on every fresh install).
+func firstNodeAddress(ctx context.Context, a nodeAddressAllocator, req ipam.Request, retry time.Duration, notReady func(string)) (netip.Addr, error) {
+	for {
+		addr, err := holdNodeAddress(ctx, a, req, netip.Addr{})
+		var ie *ipam.Error
+		if err == nil || !errors.As(err, &ie) || ie.Reason != ipam.ReasonSubnetNotFound {
+			return addr, err
+		}
+		why := fmt.Sprintf("waiting for SubNet %s (kubefay-controller creates the default SubNet)", req.Subnet)
+		klog.InfoS(why)
+		notReady(why)
+		select {
+		case <-ctx.Done():
+			return netip.Addr{}, ctx.Err()
+		case <-time.After(retry):
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/kubefay/kubefay/pkg/ipam"
 )
@@ -70,4 +71,47 @@ func TestHoldNodeAddress(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestFirstNodeAddressWaitsForTheDefaultSubnet: on a fresh install the agent
+// may start before the controller created defaultnet: it waits (not ready,
+// saying why) instead of exiting; other errors still end the start.
+func TestFirstNodeAddressWaitsForTheDefaultSubnet(t *testing.T) {
+	req := ipam.Request{Subnet: "defaultnet", Node: "n1", ContainerID: "node-n1", Interface: "gw0"}
+	notFound := &ipam.Error{Reason: ipam.ReasonSubnetNotFound, Subnet: "defaultnet", Message: "subnet defaultnet not found"}
+	cases := []struct {
+		name     string
+		errs     []error // answers before success
+		wantErr  bool
+		notReady int
+	}{
+		{"exists", nil, false, 0},
+		{"created after two tries", []error{notFound, notFound}, false, 2},
+		{"API down", []error{errors.New("connection refused")}, true, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a := &scriptedAllocator{errs: tc.errs, ip: netip.MustParseAddr("10.192.0.2")}
+			var reasons []string
+			got, err := firstNodeAddress(context.Background(), a, req, time.Millisecond, func(s string) { reasons = append(reasons, s) })
+			if (err != nil) != tc.wantErr || len(reasons) != tc.notReady || (err == nil && got != a.ip) {
+				t.Fatalf("got %v, %v, not-ready reasons %q", got, err, reasons)
+			}
+		})
+	}
+}
+
+// scriptedAllocator fails with errs in turn, then allocates ip.
+type scriptedAllocator struct {
+	errs []error
+	ip   netip.Addr
+}
+
+func (s *scriptedAllocator) Allocate(context.Context, ipam.Request) (ipam.Result, error) {
+	if len(s.errs) > 0 {
+		err := s.errs[0]
+		s.errs = s.errs[1:]
+		return ipam.Result{}, err
+	}
+	return ipam.Result{IP: s.ip}, nil
 }
