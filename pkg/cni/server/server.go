@@ -139,7 +139,7 @@ func (s *Server) Serve(ctx context.Context) error {
 		BaseContext:       func(net.Listener) context.Context { return hardCtx },
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(l) }()
+	go func() { errc <- hs.Serve(newPeerListener(l)) }()
 	klog.InfoS("CNI server listening", "socket", s.opts.SocketPath, "maxConcurrent", s.opts.MaxConcurrent)
 
 	select {

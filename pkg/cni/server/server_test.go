@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -443,4 +444,40 @@ func label(m *dto.Metric, name string) string {
 		}
 	}
 	return ""
+}
+
+// TestOnlyTheServersUserMayCall: a process of another user is refused even
+// when the socket's mode lets it connect (here 0666); root is served.
+func TestOnlyTheServersUserMayCall(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to run a client as another user")
+	}
+	for _, tool := range []string{"setpriv", "curl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("%s missing", tool)
+			}
+			t.Skip(tool + " missing")
+		}
+	}
+	dir := shortDir(t)
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := startServer(t, &fakeHandler{}, Options{SocketPath: filepath.Join(dir, "cni.sock"), SocketMode: 0o666})
+	call := func(asNobody bool) (string, error) {
+		args := []string{"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", "--unix-socket", s.SocketPath(),
+			"-X", "POST", "-d", `{"command":"STATUS"}`, "http://kubefay" + api.Path}
+		if asNobody {
+			args = append([]string{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"}, args...)
+		}
+		out, err := exec.Command(args[0], args[1:]...).Output()
+		return string(out), err
+	}
+	if code, err := call(false); err != nil || code != "200" {
+		t.Fatalf("root: HTTP %q, %v; want 200", code, err)
+	}
+	if code, err := call(true); err == nil && code == "200" {
+		t.Fatalf("uid 65534 was served (HTTP %s)", code)
+	}
 }
