@@ -10,12 +10,19 @@ import (
 	"github.com/kubefay/kubefay/pkg/apis/kubefay/v1alpha1"
 )
 
+// MaxIPPoolSize bounds an ip-pool annotation: every ADD of the pod walks
+// the pool under its node's IPAM lock.
+const MaxIPPoolSize = 4096
+
 // ParseIPPool parses the value of an ip-pool annotation: IPv4 addresses
 // separated by commas (blanks around them are ignored). A repeated address
 // keeps its first place. An empty value is an empty pool.
 func ParseIPPool(s string) ([]netip.Addr, error) {
 	var pool []netip.Addr
 	seen := map[netip.Addr]bool{}
+	if n := strings.Count(s, ",") + 1; n > MaxIPPoolSize {
+		return nil, fmt.Errorf("the pool lists %d entries, at most %d are allowed", n, MaxIPPoolSize)
+	}
 	for _, f := range strings.Split(s, ",") {
 		f = strings.TrimSpace(f)
 		if f == "" {

@@ -27,6 +27,7 @@ func TestParseIPPool(t *testing.T) {
 		{in: "fd00::1", wantErr: `"fd00::1" is not an IPv4 address`},
 		{in: "10.0.0.1;10.0.0.2", wantErr: `"10.0.0.1;10.0.0.2" is not an IPv4 address`},
 		{in: "10.0.0.0/24", wantErr: "not an IPv4 address"},
+		{in: strings.Repeat("10.0.0.1,", MaxIPPoolSize), wantErr: "at most 4096 are allowed"},
 	}
 	for _, tt := range tests {
 		got, err := ParseIPPool(tt.in)
