@@ -34,6 +34,10 @@ if [ "$stage" = all ] || [ "$stage" = bench ]; then
   step "benchmarks: NetworkPolicy engine, 1000 policies x 1000 pods (ratio = flows vs a cross-product design)"
   go test -count=1 -p 1 -run '^$' -bench . -benchtime 3x ./pkg/agent/networkpolicy/ 2>&1 | tee -a "$ROOT/_output/bench.log" | grep -E '^(Benchmark|ok|FAIL)'
   grep -q '^FAIL' "$ROOT/_output/bench.log" && exit 1
+  step "fuzzing the CNI request decoding and the agent's socket API (10 s each)"
+  for f in FuzzParseNetConf:./pkg/cni/api FuzzParsePodArgs:./pkg/cni/api FuzzServeCNI:./pkg/cni/server; do
+    go test -run '^$' -fuzz "^${f%%:*}\$" -fuzztime 10s "${f#*:}" 2>&1 | grep -vE '^I[0-9]{4} ' | tail -3
+  done
 fi
 
 if [ "$stage" = all ] || [ "$stage" = e2e ]; then

@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // CNI_ARGS keys set by the Kubernetes container runtimes.
@@ -28,6 +29,9 @@ func ParsePodArgs(args string) (PodArgs, error) {
 		k, v, ok := strings.Cut(pair, "=")
 		if !ok || k == "" {
 			return PodArgs{}, fmt.Errorf("invalid CNI_ARGS pair %q: want KEY=VALUE", pair)
+		}
+		if !utf8.ValidString(v) { // JSON would silently replace the bad bytes
+			return PodArgs{}, fmt.Errorf("invalid CNI_ARGS pair %q: the value is not valid UTF-8", pair)
 		}
 		switch k {
 		case ArgPodNamespace:
