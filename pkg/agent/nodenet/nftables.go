@@ -9,6 +9,8 @@ import (
 
 	"k8s.io/klog/v2"
 	"sigs.k8s.io/knftables"
+
+	"github.com/kubefay/kubefay/pkg/agent/podif"
 )
 
 // Names in the nftables table `ip kubefay`.
@@ -92,8 +94,15 @@ func (rs ruleset) sets() []*knftables.Set {
 func (rs ruleset) rules() []*knftables.Rule {
 	gw := fmt.Sprintf("%q", rs.iface)
 	noTunnel := knftables.Concat("iifname", gw, "udp dport", tunnelPorts, "drop")
+	// The host end of a pod's veth is a port of br-int: pod traffic enters the
+	// node only through gw0, after the spoof guard. (On the netdev datapath
+	// the kernel sees the port's frames too: OVS reads them with AF_PACKET.)
+	noBypass := knftables.Concat("iifname", fmt.Sprintf("%q", podif.HostIfPrefix+"*"), "iifname !=", gw, "drop")
+	bypass := knftables.PtrTo("pods reach the node only through br-int")
 	return []*knftables.Rule{
 		// before any accept: to other nodes (forward) and to this one (input)
+		{Chain: chainForward, Rule: noBypass, Comment: bypass},
+		{Chain: chainInput, Rule: noBypass, Comment: bypass},
 		{Chain: chainForward, Rule: noTunnel, Comment: knftables.PtrTo("pods never send tunnel packets")},
 		{Chain: chainInput, Rule: noTunnel, Comment: knftables.PtrTo("pods never send tunnel packets")},
 		{

@@ -28,15 +28,16 @@ func TestRulesetDropsPodTunnelPackets(t *testing.T) {
 			}
 			dump := fake.Dump()
 			for _, chain := range []string{chainForward, chainInput} {
-				var first string
+				// the drops must come before any accept of the chain
+				var rules []string
 				for _, l := range strings.Split(dump, "\n") {
 					if p := "add rule ip kubefay " + chain + " "; strings.HasPrefix(l, p) {
-						first = strings.TrimPrefix(l, p)
-						break
+						rules = append(rules, strings.TrimPrefix(l, p))
 					}
 				}
-				if !strings.HasPrefix(first, tc.want) {
-					t.Errorf("chain %s: first rule %q, want %q\n%s", chain, first, tc.want, dump)
+				bypass := `iifname "kf*" iifname != "` + tc.d.GatewayIface + `" drop`
+				if len(rules) < 2 || !strings.HasPrefix(rules[0], bypass) || !strings.HasPrefix(rules[1], tc.want) {
+					t.Errorf("chain %s: first rules %q, want %q then %q\n%s", chain, rules, bypass, tc.want, dump)
 				}
 			}
 		})

@@ -12,8 +12,11 @@ import (
 // allows 15). Repeated ADDs and DELs for one attachment find the same name.
 func HostIfName(containerID, ifName string) string {
 	sum := sha256.Sum256([]byte(containerID + "/" + ifName))
-	return "kf" + hex.EncodeToString(sum[:6])
+	return HostIfPrefix + hex.EncodeToString(sum[:6])
 }
+
+// HostIfPrefix starts the name of every pod veth's host end.
+const HostIfPrefix = "kf"
 
 // MACFromIP returns the pod MAC for ip: 0a:58 followed by the IPv4 address
 // (or the last 4 bytes of an IPv6 one). 0x0a is a locally administered

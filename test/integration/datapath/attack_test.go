@@ -232,9 +232,9 @@ func TestPodAttacks(t *testing.T) {
 		// 5. DHCP.
 		{name: "DHCPDISCOVER 0.0.0.0:68 -> 255.255.255.255:67", from: capA, send: discover,
 			never: gwSide, socks: []*udpSocket{dhcpB}, dropAt: &pipeline.Classifier},
-		{name: "DHCPDISCOVER 0.0.0.0:68 -> node1's own sockets", from: capA, send: discover, socks: []*udpSocket{dhcpNode},
-			known: "open defect (netdev datapath only): the node's kernel also receives what a pod sends, on the host end " +
-				"of its veth (OVS reads it with AF_PACKET); 0.0.0.0 -> 255.255.255.255 is delivered locally"},
+		// on netdev the node's kernel also receives what a pod sends on the
+		// host end of its veth (OVS reads it with AF_PACKET): nodenet drops it
+		{name: "DHCPDISCOVER 0.0.0.0:68 -> node1's own sockets", from: capA, send: discover, socks: []*udpSocket{dhcpNode}},
 		{name: "DHCPDISCOVER from a's IP to 255.255.255.255 via the router MAC", from: capA, send: raw(func(tag string) [][]byte {
 			return [][]byte{udp4Frame(pipeline.RouterMAC, macA, ipA, netip.MustParseAddr("255.255.255.255"), 68, 67, dhcp4(1, 1, macA, tag))}
 		}), never: gwSide, socks: []*udpSocket{dhcpB, dhcpNode}, dropAt: &pipeline.L3Forwarding, dropFlow: "nw_dst=255.255.255.255 "},
