@@ -31,8 +31,9 @@ func subnetProblemsPatch(problems map[string]string) ([]byte, error) {
 		v1alpha1.NodeSubnetProblemsAnnotation: value}}})
 }
 
-// publishSubnetProblems writes the SubNets node cannot serve on its Node.
-func publishSubnetProblems(ctx context.Context, c client.Client, node string, problems map[string]string) error {
+// PublishSubnetProblems writes the SubNets node cannot serve on its Node
+// (what the agent does with NodeSync.SubnetProblems).
+func PublishSubnetProblems(ctx context.Context, c client.Client, node string, problems map[string]string) error {
 	patch, err := subnetProblemsPatch(problems)
 	if err != nil {
 		return err
