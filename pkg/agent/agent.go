@@ -156,6 +156,7 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 		HostNetwork: hostNet.Apply}
 	events := newEventRecorder(ctx, c, node)
 	ns.SubnetProblem = func(subnet, msg string) { events("", subnet, "RouteConflict", msg) }
+	ns.SubnetProblems = func(problems map[string]string) error { return PublishSubnetProblems(ctx, c, node, problems) }
 
 	ports := ovsPorts{vs: vs, bridge: cfg.Bridge}
 	handler := &CNIHandler{

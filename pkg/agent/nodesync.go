@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/netip"
 
@@ -31,8 +32,16 @@ type NodeSync struct {
 	// SubnetProblem, when set, is told of a SubNet the host network cannot
 	// serve on this node (e.g. another owner's route holds its CIDR).
 	SubnetProblem func(subnet, message string)
+	// SubnetProblems, when set, is given the whole set of SubNets the host
+	// network cannot serve (subnet -> problem, naming the clashing route)
+	// on the first sync and whenever the set changes, the empty set
+	// included; the agent publishes it on its Node for the controller's
+	// SubNet conditions. After an error it is called again on the next sync.
+	SubnetProblems func(problems map[string]string) error
 
-	reported map[string]string // subnet -> problem last reported
+	reported  map[string]string // subnet -> problem last reported
+	published map[string]string // the set SubnetProblems last accepted
+	pubDone   bool              // published is valid (set by a successful call)
 }
 
 // Owner keys of node-wide flows in the flow syncer.
@@ -84,14 +93,17 @@ func (s *NodeSync) Sync(ctx context.Context, v ClusterView) error {
 // by another owner, once per new or changed problem.
 func (s *NodeSync) reportConflicts(v ClusterView, conflicts []*nodenet.RouteConflict) {
 	now := map[string]string{}
+	set := map[string]string{}
 	for _, c := range conflicts {
 		for _, sn := range v.Subnets {
 			if sn.CIDR.String() == c.Dst {
 				now[sn.Name] = fmt.Sprintf("node %s cannot route SubNet %s: %v; its pods on this node are not reachable from the node (remove or move that route)",
 					s.Node, sn.Name, c)
+				set[sn.Name] = c.Error()
 			}
 		}
 	}
+	s.publishProblems(set)
 	for name, msg := range now {
 		if s.reported[name] != msg {
 			klog.ErrorS(nil, "SubNet not programmed on this node", "subnet", name, "problem", msg)
@@ -106,6 +118,21 @@ func (s *NodeSync) reportConflicts(v ClusterView, conflicts []*nodenet.RouteConf
 		}
 	}
 	s.reported = now
+}
+
+// publishProblems hands the problem set to SubnetProblems when it differs
+// from the last one accepted (or none was yet); a failure is logged and the
+// set offered again on the next sync.
+func (s *NodeSync) publishProblems(set map[string]string) {
+	if s.SubnetProblems == nil || (s.pubDone && maps.Equal(s.published, set)) {
+		return
+	}
+	if err := s.SubnetProblems(maps.Clone(set)); err != nil {
+		klog.ErrorS(err, "Publishing the SubNets this node cannot serve failed; retrying on the next sync", "problems", set)
+		s.pubDone = false
+		return
+	}
+	s.published, s.pubDone = set, true
 }
 
 func (s *NodeSync) hostDesired(v ClusterView) nodenet.Desired {

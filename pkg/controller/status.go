@@ -2,19 +2,26 @@ package controller
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/netip"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/kubefay/kubefay/pkg/apis/kubefay/v1alpha1"
@@ -23,6 +30,20 @@ import (
 
 // ConditionReady is the SubNet condition telling whether its spec is usable.
 const ConditionReady = "Ready"
+
+// ConditionProgrammed is the SubNet condition telling whether every node
+// serves it: False when a node's agent reports it cannot (its Node's
+// v1alpha1.NodeSubnetProblemsAnnotation names the SubNet, e.g. a foreign
+// route holds its CIDR), naming each such node and its problem.
+const ConditionProgrammed = "Programmed"
+
+// Bounds of the Programmed condition's message: the nodes listed, the
+// length of one node's problem, and the whole message.
+const (
+	maxProgrammedNodes   = 10
+	maxProblemLen        = 300
+	maxProgrammedMessage = 4096
+)
 
 // StatusReconciler keeps SubNet status in line with the IPAMBlocks: the
 // effective gateway, used and available counts, and the first
@@ -45,6 +66,7 @@ func (r *StatusReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Named("subnet-status").
 		For(&v1alpha1.SubNet{}).
 		Watches(&v1alpha1.IPAMBlock{}, handler.EnqueueRequestsFromMapFunc(subnetOfBlock)).
+		WatchesMetadata(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(subnetsOfNode), builder.WithPredicates(problemsChanged)).
 		Complete(r)
 }
 
@@ -77,6 +99,12 @@ func (r *StatusReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 		status.Conditions = []metav1.Condition{{Type: ConditionReady, Status: metav1.ConditionFalse, Reason: "Overlap",
 			Message: ipam.OverlapMessage(sn, other), ObservedGeneration: sn.Generation}}
 	}
+	nodes := &metav1.PartialObjectMetadataList{}
+	nodes.SetGroupVersionKind(nodeGVK.GroupVersion().WithKind("NodeList"))
+	if err := r.Client.List(ctx, nodes); err != nil {
+		return reconcile.Result{}, err
+	}
+	status.Conditions = append(status.Conditions, ProgrammedCondition(sn, nodes.Items))
 	if equalStatus(sn.Status, status) {
 		return reconcile.Result{}, nil
 	}
@@ -149,6 +177,81 @@ func ComputeStatus(sn *v1alpha1.SubNet, blocks []v1alpha1.IPAMBlock) v1alpha1.Su
 	st.Conditions = []metav1.Condition{{Type: ConditionReady, Status: metav1.ConditionTrue, Reason: "Valid", Message: "the subnet's spec is valid", ObservedGeneration: sn.Generation}}
 	return st
 }
+
+// ProgrammedCondition says whether any of nodes reports a problem with sn
+// in its v1alpha1.NodeSubnetProblemsAnnotation (an unreadable annotation is
+// ignored). The message lists "node: problem" sorted by node, bounded.
+func ProgrammedCondition(sn *v1alpha1.SubNet, nodes []metav1.PartialObjectMetadata) metav1.Condition {
+	type problem struct{ node, msg string }
+	var problems []problem
+	for i := range nodes {
+		if msg, ok := nodeProblems(&nodes[i])[sn.Name]; ok {
+			problems = append(problems, problem{nodes[i].Name, msg})
+		}
+	}
+	if len(problems) == 0 {
+		return metav1.Condition{Type: ConditionProgrammed, Status: metav1.ConditionTrue, Reason: "AllNodes",
+			Message: "no node reports a problem with this subnet", ObservedGeneration: sn.Generation}
+	}
+	sort.Slice(problems, func(i, j int) bool { return problems[i].node < problems[j].node })
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d node(s) cannot serve this subnet (its pods there are unreachable from the node): ", len(problems))
+	for i, p := range problems {
+		if i == maxProgrammedNodes {
+			fmt.Fprintf(&b, "; and %d more node(s)", len(problems)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		msg := p.msg
+		if len(msg) > maxProblemLen {
+			msg = msg[:maxProblemLen] + "..."
+		}
+		b.WriteString(p.node + ": " + msg)
+	}
+	m := b.String()
+	if len(m) > maxProgrammedMessage { // long node names
+		m = m[:maxProgrammedMessage-3] + "..."
+	}
+	return metav1.Condition{Type: ConditionProgrammed, Status: metav1.ConditionFalse, Reason: "RouteConflict",
+		Message: strings.ToValidUTF8(m, ""), ObservedGeneration: sn.Generation}
+}
+
+// nodeProblems reads a Node's v1alpha1.NodeSubnetProblemsAnnotation
+// (nil when absent or unreadable).
+func nodeProblems(o metav1.Object) map[string]string {
+	v, ok := o.GetAnnotations()[v1alpha1.NodeSubnetProblemsAnnotation]
+	if !ok {
+		return nil
+	}
+	var m map[string]string
+	if err := json.Unmarshal([]byte(v), &m); err != nil {
+		return nil
+	}
+	return m
+}
+
+// subnetsOfNode maps a Node event to the SubNets its agent reports a
+// problem with (for an update it is called with the old and the new Node,
+// so a SubNet whose problem is gone is recomputed too).
+func subnetsOfNode(_ context.Context, o client.Object) []reconcile.Request {
+	var out []reconcile.Request
+	for name := range nodeProblems(o) {
+		out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Name: name}})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// problemsChanged lets through Node updates that change the subnet
+// problems annotation only (not the kubelet's status heartbeats).
+var problemsChanged = predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+	if e.ObjectOld == nil || e.ObjectNew == nil {
+		return true
+	}
+	return e.ObjectOld.GetAnnotations()[v1alpha1.NodeSubnetProblemsAnnotation] != e.ObjectNew.GetAnnotations()[v1alpha1.NodeSubnetProblemsAnnotation]
+}}
 
 // equalStatus compares everything but the conditions' timestamps.
 func equalStatus(cur, want v1alpha1.SubNetStatus) bool {

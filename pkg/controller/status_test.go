@@ -3,13 +3,17 @@ package controller
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/kubefay/kubefay/pkg/apis/kubefay/v1alpha1"
@@ -110,5 +114,134 @@ func TestStatusReconcilerWritesOnlyChanges(t *testing.T) {
 	}
 	if _, err := r.Reconcile(ctx, reconcile.Request{NamespacedName: types.NamespacedName{Name: "gone"}}); err != nil {
 		t.Errorf("missing subnet: %v", err)
+	}
+}
+
+func nodeMeta(name string, problems string) metav1.PartialObjectMetadata {
+	n := metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Node"}, ObjectMeta: metav1.ObjectMeta{Name: name}}
+	if problems != "" {
+		n.Annotations = map[string]string{v1alpha1.NodeSubnetProblemsAnnotation: problems, "other": "x"}
+	}
+	return n
+}
+
+// TestProgrammedCondition: Programmed is True while no Node reports a
+// problem with the SubNet, else False naming each such node (sorted) and
+// its problem, bounded in length.
+func TestProgrammedCondition(t *testing.T) {
+	docker0 := `{"clash":"route to 172.17.0.0/16 is held by protocol 3 (dev docker0), not kubefay: not replacing it","other":"x"}`
+	var many []metav1.PartialObjectMetadata
+	for i := 0; i < 50; i++ {
+		many = append(many, nodeMeta(fmt.Sprintf("node%02d", i), `{"clash":"`+strings.Repeat("r", 1000)+`"}`))
+	}
+	tests := []struct {
+		name    string
+		nodes   []metav1.PartialObjectMetadata
+		status  metav1.ConditionStatus
+		reason  string
+		message []string // in this order
+		absent  []string
+	}{
+		{name: "no nodes", status: metav1.ConditionTrue, reason: "AllNodes"},
+		{name: "no problems", nodes: []metav1.PartialObjectMetadata{nodeMeta("node1", ""), nodeMeta("node2", `{}`)},
+			status: metav1.ConditionTrue, reason: "AllNodes"},
+		{name: "another subnet's problem", nodes: []metav1.PartialObjectMetadata{nodeMeta("node1", `{"other":"x"}`)},
+			status: metav1.ConditionTrue, reason: "AllNodes"},
+		{name: "one node", nodes: []metav1.PartialObjectMetadata{nodeMeta("node1", ""), nodeMeta("node2", docker0)},
+			status: metav1.ConditionFalse, reason: "RouteConflict",
+			message: []string{"1 node", "node2: route to 172.17.0.0/16 is held by protocol 3 (dev docker0)"}, absent: []string{"node1"}},
+		{name: "two nodes, sorted", nodes: []metav1.PartialObjectMetadata{nodeMeta("node3", docker0), nodeMeta("node1", `{"clash":"route to 172.17.0.0/16 is held by protocol 4 (dev br0)"}`)},
+			status: metav1.ConditionFalse, reason: "RouteConflict",
+			message: []string{"2 node", "node1: route to 172.17.0.0/16 is held by protocol 4 (dev br0)", "node3: route"}},
+		{name: "unreadable annotation ignored", nodes: []metav1.PartialObjectMetadata{nodeMeta("node1", `not json`)},
+			status: metav1.ConditionTrue, reason: "AllNodes"},
+		{name: "bounded", nodes: many, status: metav1.ConditionFalse, reason: "RouteConflict",
+			message: []string{"50 node", "node00: rrr", "and 40 more"}, absent: []string{"node10:", "node49"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sn := subnet("clash", "172.17.0.0/16")
+			sn.Generation = 3
+			c := ProgrammedCondition(sn, tt.nodes)
+			if c.Type != ConditionProgrammed || c.Status != tt.status || c.Reason != tt.reason || c.ObservedGeneration != 3 {
+				t.Fatalf("condition %+v, want %s %s", c, tt.status, tt.reason)
+			}
+			if len(c.Message) > maxProgrammedMessage {
+				t.Errorf("message of %d bytes", len(c.Message))
+			}
+			rest := c.Message
+			for _, m := range tt.message {
+				i := strings.Index(rest, m)
+				if i < 0 {
+					t.Fatalf("message %q lacks %q (in order)", c.Message, m)
+				}
+				rest = rest[i+len(m):]
+			}
+			for _, m := range tt.absent {
+				if strings.Contains(c.Message, m) {
+					t.Errorf("message %q contains %q", c.Message, m)
+				}
+			}
+		})
+	}
+}
+
+// TestStatusReconcilerProgrammed: the reconciler reads the Nodes and sets
+// Programmed next to Ready, and clears it when the node's problem is gone.
+func TestStatusReconcilerProgrammed(t *testing.T) {
+	ctx := context.Background()
+	s, err := NewScheme()
+	if err != nil {
+		t.Fatal(err)
+	}
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node1", Annotations: map[string]string{
+		v1alpha1.NodeSubnetProblemsAnnotation: `{"a":"route to 10.0.0.0/24 is held by protocol 3 (dev docker0)"}`}}}
+	c := fake.NewClientBuilder().WithScheme(s).WithObjects(subnet("a", "10.0.0.0/24"), node).WithStatusSubresource(&v1alpha1.SubNet{}).Build()
+	r := &StatusReconciler{Client: c}
+	get := func() *v1alpha1.SubNet {
+		if _, err := r.Reconcile(ctx, reconcile.Request{NamespacedName: types.NamespacedName{Name: "a"}}); err != nil {
+			t.Fatal(err)
+		}
+		sn := &v1alpha1.SubNet{}
+		if err := c.Get(ctx, client.ObjectKey{Name: "a"}, sn); err != nil {
+			t.Fatal(err)
+		}
+		return sn
+	}
+	sn := get()
+	p := meta.FindStatusCondition(sn.Status.Conditions, ConditionProgrammed)
+	if p == nil || p.Status != metav1.ConditionFalse || !strings.Contains(p.Message, "node1: route to 10.0.0.0/24 is held by protocol 3 (dev docker0)") {
+		t.Fatalf("Programmed = %+v", p)
+	}
+	if ready := meta.FindStatusCondition(sn.Status.Conditions, ConditionReady); ready == nil || ready.Status != metav1.ConditionTrue {
+		t.Fatalf("Ready = %+v", ready)
+	}
+	delete(node.Annotations, v1alpha1.NodeSubnetProblemsAnnotation)
+	if err := c.Update(ctx, node); err != nil {
+		t.Fatal(err)
+	}
+	if p := meta.FindStatusCondition(get().Status.Conditions, ConditionProgrammed); p == nil || p.Status != metav1.ConditionTrue || p.Reason != "AllNodes" {
+		t.Fatalf("after the problem is gone: Programmed = %+v", p)
+	}
+}
+
+// TestSubnetsOfNode: a Node event enqueues the SubNets its annotation names.
+func TestSubnetsOfNode(t *testing.T) {
+	n := nodeMeta("node1", `{"b":"x","a":"y"}`)
+	got := subnetsOfNode(context.Background(), &n)
+	if len(got) != 2 || got[0].Name != "a" || got[1].Name != "b" {
+		t.Errorf("requests %v", got)
+	}
+	if got := subnetsOfNode(context.Background(), &corev1.Node{}); len(got) != 0 {
+		t.Errorf("node without problems: %v", got)
+	}
+	old, cur := nodeMeta("node1", `{"a":"y"}`), nodeMeta("node1", `{"a":"y"}`)
+	cur.ResourceVersion = "2"
+	if problemsChanged.Update(event.UpdateEvent{ObjectOld: &old, ObjectNew: &cur}) {
+		t.Errorf("a node update that keeps the problems passes the filter")
+	}
+	cur = nodeMeta("node1", "")
+	if !problemsChanged.Update(event.UpdateEvent{ObjectOld: &old, ObjectNew: &cur}) {
+		t.Errorf("a node update that clears the problems is filtered out")
 	}
 }

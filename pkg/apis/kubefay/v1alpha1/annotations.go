@@ -15,3 +15,10 @@ var (
 	// over it.
 	PodIPPoolAnnotations = []string{"ipPool", "kubefay.io/ip-pool"}
 )
+
+// NodeSubnetProblemsAnnotation on a Node is written by that node's agent
+// (and by nothing else: build/manifests/node-admission.yaml): a JSON object
+// SubNet name -> why the node cannot serve it (e.g. a foreign route holds
+// its CIDR). Absent when the node serves every SubNet. The controller turns
+// it into the SubNets' Programmed condition.
+const NodeSubnetProblemsAnnotation = "kubefay.io/subnet-problems"
