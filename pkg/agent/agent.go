@@ -71,7 +71,7 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 		}
 	}()
 	for _, o := range []client.Object{&v1alpha1.SubNet{}, &v1alpha1.IPAMBlock{}, &corev1.Node{}, &corev1.Pod{}, &corev1.Namespace{}} {
-		if _, err := informers.GetInformer(ctx, o); err != nil {
+		if _, err := getInformer(ctx, informers, o, h.setNotReady); err != nil {
 			return fmt.Errorf("informer %T: %w", o, err)
 		}
 	}
@@ -142,7 +142,7 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 	flows = flowsync.New[*of.Flow](bridgeSwitch{conn: conn})
 	flows.HoldDeletes()
 	policies := newPolicySync(node, flows)
-	if err := policies.start(ctx, restCfg, scheme); err != nil {
+	if err := policies.start(ctx, restCfg, scheme, h.setNotReady); err != nil {
 		return fmt.Errorf("network policy: %w", err)
 	}
 	reg.MustRegister(policies.latency, &policyCounters{conn: conn, policies: policies})

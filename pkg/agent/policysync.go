@@ -53,7 +53,7 @@ func newPolicySync(node string, flows *flowsync.Syncer[*of.Flow]) *policySync {
 // start loads the engine from a synced cache before returning, so the node's
 // first flow sync already holds the policy flows (no window without
 // isolation after an agent restart), then follows changes.
-func (p *policySync) start(ctx context.Context, restCfg *rest.Config, scheme *runtime.Scheme) error {
+func (p *policySync) start(ctx context.Context, restCfg *rest.Config, scheme *runtime.Scheme, notReady func(string)) error {
 	c, err := cache.New(restCfg, cache.Options{Scheme: scheme, ByObject: map[client.Object]cache.ByObject{
 		&corev1.Pod{}: {Transform: slimPod},
 	}})
@@ -68,7 +68,7 @@ func (p *policySync) start(ctx context.Context, restCfg *rest.Config, scheme *ru
 	kinds := []client.Object{&networkingv1.NetworkPolicy{}, &corev1.Pod{}, &corev1.Namespace{}}
 	var regs []toolscache.ResourceEventHandlerRegistration
 	for _, o := range kinds {
-		inf, err := c.GetInformer(ctx, o)
+		inf, err := getInformer(ctx, c, o, notReady)
 		if err != nil {
 			return fmt.Errorf("informer %T: %w", o, err)
 		}
