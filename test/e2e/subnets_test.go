@@ -8,6 +8,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -46,6 +47,14 @@ func (e *env) annotatedNamespace(prefix, subnet string) *env {
 	if _, err := e.c.cs.CoreV1().Namespaces().Patch(ctx, ns, "application/merge-patch+json", []byte(patch), metav1.PatchOptions{}); err != nil {
 		e.t.Fatal(err)
 	}
+	// pods are refused until the ServiceAccount controller made "default"
+	eventually(e.t, 30*time.Second, "ServiceAccount default in "+ns, func(ctx context.Context) (bool, error) {
+		_, err := e.c.cs.CoreV1().ServiceAccounts(ns).Get(ctx, "default", metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return false, nil
+		}
+		return err == nil, err
+	})
 	return &env{t: e.t, c: e.c, ns: ns, nodes: e.nodes}
 }
 

@@ -1,0 +1,96 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// apiOutage is how long the API server stays down (the issue's drill: 60 s).
+const apiOutage = 60 * time.Second
+
+// TestAPIServerOutage: the API server stops while a pod is being created
+// (its ADD cannot allocate) and another deleted (its DEL cannot release).
+// Existing pods keep full connectivity throughout (probed from the pods'
+// network namespaces, without the API); when the API server is back the new
+// pod runs with a unique address and IPAM holds exactly the live pods'
+// addresses.
+func TestAPIServerOutage(t *testing.T) {
+	disruptive(t)
+	e := setup(t, "api-outage")
+	n1, n2 := e.nodes[0].Name, e.nodes[1].Name
+	pods := e.createPods(netexecPod("a", n1), netexecPod("b", n2), netexecPod("gone", n1))
+	a, b := pods["a"].Status.PodIP, pods["b"].Status.PodIP
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	for _, p := range [][2]string{{a, b}, {b, a}} { // warm up: neighbours and tunnel learned
+		if out, err := pingFromPod(p[0], p[1]); err != nil {
+			t.Fatalf("before the outage: %s -> %s: %v %s", p[0], p[1], err, out)
+		}
+	}
+
+	// a pod being created and one being deleted when the API server stops
+	e.createPodsNoWait(netexecPod("new", n1))
+	if err := e.c.cs.CoreV1().Pods(e.ns).Delete(ctx, "gone", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	runLab(t, time.Minute, "stop-apiserver")
+	restarted := false
+	defer func() {
+		if !restarted {
+			runLab(t, 2*time.Minute, "start-apiserver")
+		}
+	}()
+	deadline := time.Now().Add(apiOutage)
+	probes, failed := 0, 0
+	for time.Now().Before(deadline) {
+		for _, p := range [][2]string{{a, b}, {b, a}} {
+			probes++
+			if out, err := pingFromPod(p[0], p[1]); err != nil {
+				failed++
+				t.Logf("during the outage: %s -> %s failed: %v %s", p[0], p[1], err, out)
+			}
+		}
+		time.Sleep(2 * time.Second)
+	}
+	runLab(t, 2*time.Minute, "start-apiserver")
+	restarted = true
+	t.Logf("API server down %s: %d of %d pod->pod probes failed", apiOutage, failed, probes)
+	if failed > 0 {
+		t.Errorf("existing pods lost connectivity while the API server was down (%d of %d probes)", failed, probes)
+	}
+
+	got := e.waitPodsReady([]string{"new"}, 3*time.Minute)
+	if ip := got["new"].Status.PodIP; ip == "" || ip == a || ip == b {
+		t.Fatalf("pod created during the outage got %q (a=%s b=%s)", ip, a, b)
+	}
+	eventually(t, ipLeakWindow+30*time.Second, "IPAM holds exactly a, b and new", func(ctx context.Context) (bool, error) {
+		held, err := heldAddresses(ctx, e, e.ns)
+		return len(held) == 3, err
+	})
+	if out, err := pingFromPod(got["new"].Status.PodIP, b); err != nil {
+		t.Errorf("new pod -> b after the outage: %v %s", err, out)
+	}
+}
+
+// pingFromPod pings dst (3 echoes, one answer is enough) from the network
+// namespace of the pod holding src, entered from this host (no API server
+// needed).
+func pingFromPod(src, dst string) (string, error) {
+	if os.Geteuid() != 0 {
+		return "", fmt.Errorf("needs root to enter the pod's network namespace")
+	}
+	script := fmt.Sprintf(`for p in $(pgrep -x pause); do
+  if nsenter -t $p -n ip -4 -o addr show 2>/dev/null | grep -q " %s/"; then exec nsenter -t $p -n ping -n -c 3 -i 0.3 -W 2 %s; fi
+done; echo "no pod netns holds %s"; exit 2`, src, dst, src)
+	out, err := exec.Command("sh", "-c", script).CombinedOutput()
+	return strings.TrimSpace(string(out)), err
+}
