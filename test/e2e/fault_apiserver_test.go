@@ -10,6 +10,8 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
 )
 
 // apiOutage is how long the API server stays down (the drill: 60 s).
@@ -63,6 +65,18 @@ func TestAPIServerOutage(t *testing.T) {
 	}
 	runLab(t, 2*time.Minute, "start-apiserver")
 	restarted = true
+	// a restarted API server resolves the admission policies' CRD parameters
+	// a moment after it answers: wait for that, or later tests would see it
+	dc, err := dynamic.NewForConfig(e.c.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, time.Minute, "SubNet admission working again", func(ctx context.Context) (bool, error) {
+		sn := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "kubefay.kubefay.github.com/v1alpha1", "kind": "SubNet",
+			"metadata": map[string]any{"name": "e2e-dry-run"}, "spec": map[string]any{"ipVersion": "v4", "cidr": "10.200.99.0/24"}}}
+		_, err := dc.Resource(subnetGVR).Create(ctx, sn, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+		return err == nil, nil
+	})
 	t.Logf("API server down %s: %d of %d pod->pod probes failed", apiOutage, failed, probes)
 	if failed > 0 {
 		t.Errorf("existing pods lost connectivity while the API server was down (%d of %d probes)", failed, probes)
