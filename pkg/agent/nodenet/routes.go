@@ -179,11 +179,14 @@ type RouteConflict struct {
 }
 
 func (c *RouteConflict) Error() string {
-	dev := c.Dev
-	if dev == "" {
-		dev = fmt.Sprintf("index %d", c.LinkIndex)
+	dev := "dev " + c.Dev
+	switch {
+	case c.LinkIndex == 0:
+		dev = "no device: blackhole, unreachable or prohibit"
+	case c.Dev == "":
+		dev = fmt.Sprintf("dev index %d", c.LinkIndex)
 	}
-	return fmt.Sprintf("route to %s is held by protocol %d (dev %s), not kubefay: not replacing it", c.Dst, c.Protocol, dev)
+	return fmt.Sprintf("route to %s is held by protocol %d (%s), not kubefay: not replacing it", c.Dst, c.Protocol, dev)
 }
 
 // SplitRouteConflicts separates the route conflicts in err (a joined error
