@@ -181,9 +181,10 @@ type RouteConflict struct {
 func (c *RouteConflict) Error() string {
 	dev := "dev " + c.Dev
 	switch {
+	case c.Dev != "":
 	case c.LinkIndex == 0:
 		dev = "no device: blackhole, unreachable or prohibit"
-	case c.Dev == "":
+	default:
 		dev = fmt.Sprintf("dev index %d", c.LinkIndex)
 	}
 	return fmt.Sprintf("route to %s is held by protocol %d (%s), not kubefay: not replacing it", c.Dst, c.Protocol, dev)
