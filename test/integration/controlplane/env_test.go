@@ -5,6 +5,7 @@ package controlplane
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -128,4 +129,18 @@ func eventually(t testing.TB, timeout time.Duration, cond func() string) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	t.Fatalf("after %v: %s", timeout, last)
+}
+
+// expectRefusal checks a write's answer: accepted when wantErr is empty,
+// else refused with an error containing wantErr.
+func expectRefusal(t *testing.T, err error, wantErr string) {
+	t.Helper()
+	switch {
+	case wantErr == "" && err != nil:
+		t.Fatalf("refused: %v", err)
+	case wantErr != "" && (err == nil || !strings.Contains(err.Error(), wantErr)):
+		t.Fatalf("err = %v\nwant it to contain %q", err, wantErr)
+	case err != nil:
+		t.Logf("refused as expected: %v", err)
+	}
 }
