@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -141,6 +142,13 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 	// may a sync delete what nobody claims.
 	flows = flowsync.New[*of.Flow](bridgeSwitch{conn: conn})
 	flows.HoldDeletes()
+	conflicts := prometheus.NewCounter(prometheus.CounterOpts{Name: "kubefay_flow_conflicts_total",
+		Help: "Flows two owners (pods, node, policies) wanted differently; the later claim was installed."})
+	reg.MustRegister(conflicts)
+	flows.OnConflict = func(key, loser, winner string) {
+		conflicts.Inc()
+		klog.ErrorS(nil, "two owners want different flows under one key; installing the later claim", "flow", key, "kept", winner, "overridden", loser)
+	}
 	policies := newPolicySync(node, flows)
 	if err := policies.start(ctx, restCfg, scheme, h.setNotReady); err != nil {
 		return fmt.Errorf("network policy: %w", err)

@@ -55,6 +55,10 @@ type Syncer[F Flow] struct {
 	installed map[string]F          // flow key -> flow as installed
 	synced    bool                  // installed reflects the bridge
 	hold      bool                  // keep installed flows nobody claims (see HoldDeletes)
+
+	// OnConflict, when set, is told of a key two owners want different
+	// flows under (the later claim is installed). Set it before use.
+	OnConflict func(key, loser, winner string)
 	held      map[string]struct{}   // keys not deleted because of hold
 }
 
@@ -183,10 +187,14 @@ func (s *Syncer[F]) Sync(ctx context.Context) (Stats, error) {
 			}
 			continue
 		}
-		f := cs[0].flow
-		for _, c := range cs[1:] {
-			if c.flow.String() != f.String() {
-				return Stats{}, fmt.Errorf("owner %s: flow %q conflicts with owner %s: %q", c.owner, c.flow.String(), cs[0].owner, f.String())
+		// owners wanting different flows under one key: the latest claim
+		// wins and the conflict is reported; it must not stop every
+		// other owner's sync (e.g. an address moved to a new pod while the
+		// old pod's flows are still there)
+		f := cs[len(cs)-1].flow
+		for _, c := range cs[:len(cs)-1] {
+			if c.flow.String() != f.String() && s.OnConflict != nil {
+				s.OnConflict(k, c.owner, cs[len(cs)-1].owner)
 			}
 		}
 		switch {

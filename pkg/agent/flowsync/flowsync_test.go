@@ -111,12 +111,24 @@ func TestSyncFailureRereads(t *testing.T) {
 	}
 }
 
+// TestConflictingOwners: two owners wanting different flows under one key
+// do not fail the sync (every other owner's flows go in): the later claim
+// wins, the conflict is reported, and when the winner leaves the other
+// owner's flow is installed.
 func TestConflictingOwners(t *testing.T) {
-	s := New[fakeFlow](&fakeSwitch{flows: map[string]fakeFlow{}})
+	sw := &fakeSwitch{flows: map[string]fakeFlow{}}
+	s := New[fakeFlow](sw)
+	var reported []string
+	s.OnConflict = func(key, loser, winner string) { reported = append(reported, key+" "+loser+"<"+winner) }
 	s.Set("a", []fakeFlow{{"k", "x"}})
-	s.Set("b", []fakeFlow{{"k", "y"}})
-	if _, err := s.Sync(context.Background()); err == nil {
-		t.Fatal("two owners wanting different flows under one key must be an error")
+	s.Set("b", []fakeFlow{{"k", "y"}, {"m", "z"}})
+	steps := []syncStep{
+		{"the later claim wins, the rest goes in", func() {}, Stats{Added: 2}, []string{"k y", "m z"}},
+		{"the winner leaves", func() { s.Set("b", nil) }, Stats{Modified: 1, Deleted: 1}, []string{"k x"}},
+	}
+	runSyncSteps(t, s, sw, steps)
+	if len(reported) != 1 || reported[0] != "k a<b" {
+		t.Errorf("reported %q, want [k a<b]", reported)
 	}
 }
 
