@@ -59,7 +59,7 @@ type Syncer[F Flow] struct {
 	// OnConflict, when set, is told of a key two owners want different
 	// flows under (the later claim is installed). Set it before use.
 	OnConflict func(key, loser, winner string)
-	held      map[string]struct{}   // keys not deleted because of hold
+	held       map[string]struct{} // keys not deleted because of hold
 }
 
 // New returns a syncer for sw with nothing desired yet.
