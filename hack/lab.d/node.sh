@@ -103,6 +103,14 @@ ovsdb_server_start() {
   wait_for 20 test -S "$(node_dir "$n")/fs/run-openvswitch/db.sock" || die "ovsdb-server[$n] did not start"
 }
 
+# Restart kubelet alone (it registers its Node again if someone deleted it).
+kubelet_restart() {
+  local n=$1
+  stop_pidfiles 10 "$(node_pidfile "$n" kubelet)"
+  node_kubelet_up "$n" "$(node_idx "$n")"
+  wait_for 120 kc get node "$n" || die "node $n did not register again: $(node_log "$n" kubelet)"
+}
+
 # Restart ovsdb-server alone (crash drill): ovs-vswitchd and the agent reconnect.
 ovsdb_restart() {
   local n=$1
