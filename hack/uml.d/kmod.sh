@@ -35,7 +35,7 @@ uml_kmod() {
   for d in $KMOD_DIRS; do
     # without Module.symvers modpost cannot see other directories' symbols: warnings only
     make -C "$src" -s -j"$(nproc)" ARCH=um M="$d" KBUILD_MODPOST_WARN=1 modules 2>&1 |
-      grep -vE 'modpost|Modules may not|unresolved symbol' >&2 || true
+      grep -vE 'modpost|Modules may not|unresolved symbol|Module.symvers' >&2 || true
   done
   rm -rf "$OUT"/kmod-*; mkdir -p "$out"
   (cd "$src" && find $KMOD_DIRS -name '*.ko' | while read -r f; do install -D -m 644 "$f" "$out/kernel/$f"; done)
