@@ -1,7 +1,7 @@
 // Package datapath holds integration tests of the agent's CNI path on a real
-// Open vSwitch without Kubernetes: the real
-// agent.CNIHandler, flowsync, OpenFlow connection, OVSDB layer, pipeline and
-// podif plumbing, with an in-memory allocator. Each test starts its own OVS
+// Open vSwitch without Kubernetes: the real agent.CNIHandler, flowsync,
+// OpenFlow connection, OVSDB layer, pipeline and podif plumbing, with an
+// in-memory allocator. Each test starts its own OVS
 // instances in fresh network namespaces (pkg/ovs/ovstest); no packet leaves
 // the machine.
 //

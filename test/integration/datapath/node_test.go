@@ -197,8 +197,8 @@ func (p *pod) ping(dst netip.Addr, attempts int) error {
 }
 
 // dfPing sends a don't-fragment ping of exactly mtu bytes (IP packet) from
-// inside the namespace do names (a pod or a node) to dst: it passes only if
-// every hop on the way carries packets of the pod MTU.
+// network namespace nsName (a pod's or a node's) to dst: it passes only if
+// every hop on the way carries packets of that size.
 func dfPing(nsName string, dst netip.Addr, mtu, attempts int) error {
 	var out []byte
 	var err error
