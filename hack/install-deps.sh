@@ -5,7 +5,8 @@
 set -euo pipefail
 PKGS=(openvswitch-switch openvswitch-common containerd runc containernetworking-plugins socat conntrack
       iptables nftables ethtool iproute2 iputils-ping busybox-static netcat-openbsd bind9-dnsutils
-      curl jq procps psmisc iperf3 openssl kmod)
+      curl jq procps psmisc iperf3 openssl kmod
+      user-mode-linux mmdebstrap e2fsprogs xz-utils flex bison bc)   # last line: hack/uml (kernel datapath)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

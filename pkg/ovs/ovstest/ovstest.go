@@ -1,7 +1,12 @@
 // Package ovstest starts real, throw-away Open vSwitch instances for tests:
-// an ovsdb-server and an ovs-vswitchd (userspace "netdev" datapath) inside a
-// fresh network namespace, with their own run, db and log directories.
-// Everything is stopped and removed in t.Cleanup, also when the test fails.
+// an ovsdb-server and an ovs-vswitchd inside a fresh network namespace, with
+// their own run, db and log directories. Everything is stopped and removed in
+// t.Cleanup, also when the test fails.
+//
+// Bridges use the userspace "netdev" datapath unless KUBEFAY_DATAPATH=system
+// asks for the kernel one (openvswitch.ko; hack/uml runs tests in a guest
+// that has it). Kernel datapaths are per network namespace, so instances
+// stay independent either way.
 //
 // Tests that use it need root and the openvswitch-switch package. Without
 // them Start skips the test, except under CI=true where it fails it: CI must
@@ -35,6 +40,21 @@ type Instance struct {
 	NetNS string
 }
 
+// Datapath types (KUBEFAY_DATAPATH).
+const (
+	Netdev = "netdev"
+	System = "system"
+)
+
+// DatapathType is the datapath_type tests give their bridges: $KUBEFAY_DATAPATH,
+// netdev when unset.
+func DatapathType() string {
+	if v := os.Getenv("KUBEFAY_DATAPATH"); v != "" {
+		return v
+	}
+	return Netdev
+}
+
 // Require skips (or, under CI=true, fails) the test unless it runs as root
 // and the OVS tools are installed.
 func Require(t testing.TB) {
@@ -47,6 +67,15 @@ func Require(t testing.TB) {
 		if _, err := exec.LookPath(tool); err != nil {
 			missing = append(missing, tool)
 		}
+	}
+	switch dp := DatapathType(); dp {
+	case Netdev:
+	case System:
+		if _, err := os.Stat("/sys/module/openvswitch"); err != nil {
+			missing = append(missing, "the openvswitch kernel module (KUBEFAY_DATAPATH=system; see hack/uml)")
+		}
+	default:
+		t.Fatalf("KUBEFAY_DATAPATH=%q: want %q or %q", dp, Netdev, System)
 	}
 	if len(missing) == 0 {
 		return
@@ -108,12 +137,12 @@ func (i *Instance) Appctl(t testing.TB, args ...string) string {
 	return mustRun(t, "ovs-appctl", append([]string{"-t", i.ctl("ovs-vswitchd")}, args...)...)
 }
 
-// AddBridge creates bridge name with the netdev datapath, fail_mode=secure and
+// AddBridge creates bridge name with DatapathType(), fail_mode=secure and
 // OpenFlow 1.0–1.5 enabled, and waits until its management socket exists.
 func (i *Instance) AddBridge(t testing.TB, name string) {
 	t.Helper()
 	i.Vsctl(t, "--may-exist", "add-br", name, "--", "set", "bridge", name,
-		"datapath_type=netdev", "fail_mode=secure", "protocols=OpenFlow10,OpenFlow13,OpenFlow15")
+		"datapath_type="+DatapathType(), "fail_mode=secure", "protocols=OpenFlow10,OpenFlow13,OpenFlow15")
 	waitFor(t, 10*time.Second, func() bool { _, err := os.Stat(i.MgmtSock(name)); return err == nil },
 		"management socket of "+name)
 }

@@ -95,6 +95,9 @@ func TestPodAttacks(t *testing.T) {
 		}
 	}
 	run(t, n1.netns(), "ping", "-n", "-c", "1", "-W", "2", ipB.String())
+	if err := dfPing(n1.ovs.NetNS, ipB, podMTU, 3); err != nil { // node -> pod at the pod MTU
+		t.Error(err)
+	}
 	// Static neighbours: spoofed sources make a's kernel ARP from the
 	// spoofed address, which the guard drops too; the attacks must not
 	// depend on that.

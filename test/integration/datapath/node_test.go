@@ -89,7 +89,7 @@ func startNodeTunnel(t *testing.T, ctx context.Context, firstIP netip.Addr, tunn
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := vs.EnsureBridge(ctx, ovsdb.BridgeSpec{Name: bridge, DatapathType: "netdev", FailMode: "secure",
+	if err := vs.EnsureBridge(ctx, ovsdb.BridgeSpec{Name: bridge, DatapathType: ovstest.DatapathType(), FailMode: "secure",
 		Protocols: []string{"OpenFlow15"}, ExternalIDs: map[string]string{agent.ExternalIDOwner: "kubefay"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func startNodeTunnel(t *testing.T, ctx context.Context, firstIP netip.Addr, tunn
 		Plumbing: &podif.Plumber{HostNetNSPath: filepath.Join(podiftest.NetNSDir, inst.NetNS)},
 		Flows:    flows,
 		MTU:      podMTU,
-		Netdev:   true,
+		Netdev:   ovstest.DatapathType() == ovstest.Netdev,
 	}
 	return n
 }
@@ -194,6 +194,30 @@ func (p *pod) ping(dst netip.Addr, attempts int) error {
 		}
 	}
 	return fmt.Errorf("ping %s from %s: %v\n%s", dst, p.ip, err, out)
+}
+
+// dfPing sends a don't-fragment ping of exactly mtu bytes (IP packet) from
+// network namespace nsName (a pod's or a node's) to dst: it passes only if
+// every hop on the way carries packets of that size.
+func dfPing(nsName string, dst netip.Addr, mtu, attempts int) error {
+	var out []byte
+	var err error
+	for i := 0; i < attempts; i++ {
+		out, err = exec.Command("ip", "netns", "exec", nsName, "ping", "-n", "-c", "1", "-W", "1", "-M", "do",
+			"-s", fmt.Sprint(mtu-28), dst.String()).CombinedOutput()
+		if err == nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("ping -M do -s %d %s from netns %s: %v\n%s", mtu-28, dst, nsName, err, out)
+}
+
+// checkGatewayMTU asserts that gw0 has the pod MTU in the node's netns.
+func (n *node) checkGatewayMTU(t *testing.T) {
+	t.Helper()
+	if got := n.ovs.Exec(t, "cat", "/sys/class/net/gw0/mtu"); got != fmt.Sprint(podMTU) {
+		t.Errorf("gw0 MTU %s, want %d (mtu_request)", got, podMTU)
+	}
 }
 
 // flowLines returns the flows on br-int whose cookie matches

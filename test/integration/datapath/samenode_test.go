@@ -54,6 +54,11 @@ func TestSameNodePods(t *testing.T) {
 	if err := tcpEcho(a, netip.AddrPortFrom(b.ip.Addr(), 8080)); err != nil {
 		t.Fatal(err)
 	}
+	// MTU: gw0 has the pod MTU (OVS mtu_request); full-size packets pass.
+	n.checkGatewayMTU(t)
+	if err := dfPing(a.ns.Name, b.ip.Addr(), podMTU, 3); err != nil {
+		t.Error(err)
+	}
 
 	// A repeated ADD (runtime retry) keeps the address, port and flows.
 	res, err := n.handler.Add(ctx, a.request(api.CommandAdd))
@@ -89,6 +94,7 @@ func TestSameNodePods(t *testing.T) {
 	if err := tcpEcho(a, netip.AddrPortFrom(b.ip.Addr(), 8080)); err != nil {
 		t.Fatalf("after ovs-vswitchd restart: %v", err)
 	}
+	n.checkGatewayMTU(t)
 
 	// DEL removes the flows, the port and the veth; a second DEL succeeds.
 	if err := n.handler.Del(ctx, a.request(api.CommandDel)); err != nil {

@@ -66,7 +66,7 @@ func testForgedTunnelPackets(t *testing.T, tunnelType string) {
 	n1 := startNodeTunnel(t, ctx, netip.MustParseAddr("10.192.0.10"), tunnelType)
 	n2 := startNodeTunnel(t, ctx, netip.MustParseAddr("10.192.0.74"), tunnelType)
 	connectNodes(t, n1, n2, u1, u2)
-	n1.ovs.Exec(t, "ip", "addr", "add", stranger.String()+"/24", "dev", "br-phy")
+	n1.ovs.Exec(t, "ip", "addr", "add", stranger.String()+"/24", "dev", underlayDev())
 
 	view := agent.ClusterView{
 		Subnets: []agent.SubnetView{{Name: "default", CIDR: defaultCIDR, Gateway: defaultGateway, NATOutgoing: true}},

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/kubefay/kubefay/pkg/agent/pipeline"
+	"github.com/kubefay/kubefay/pkg/ovs/ovstest"
 )
 
 // underlay addressing between the two simulated nodes (RFC 2544 benchmark
@@ -17,10 +18,11 @@ type underlay struct {
 	mac string
 }
 
-// connectNodes joins two nodes with a veth pair "ul0" <-> "ul0" and puts
-// each end on a netdev bridge br-phy that holds the node's tunnel endpoint
-// address: OVS userspace tunnelling routes and resolves neighbours itself
-// and sends through that bridge.
+// connectNodes joins two nodes with a veth pair "ul0" <-> "ul0". On the
+// netdev datapath each end goes on a netdev bridge br-phy that holds the
+// node's tunnel endpoint address: OVS userspace tunnelling routes and
+// resolves neighbours itself and sends through that bridge. On the kernel
+// datapath the address is on ul0 itself, the node's NIC, as in production.
 func connectNodes(t *testing.T, n1, n2 *node, u1, u2 underlay) {
 	t.Helper()
 	n1.ovs.Exec(t, "ip", "link", "add", "ul0", "type", "veth", "peer", "name", "ul0", "netns", n2.ovs.NetNS)
@@ -29,6 +31,11 @@ func connectNodes(t *testing.T, n1, n2 *node, u1, u2 underlay) {
 		self underlay
 		peer underlay
 	}{{n1, u1, u2}, {n2, u2, u1}} {
+		if ovstest.DatapathType() == ovstest.System {
+			x.n.ovs.Exec(t, "ip", "link", "set", "ul0", "address", x.self.mac, "up")
+			x.n.ovs.Exec(t, "ip", "addr", "add", x.self.ip.String()+"/24", "dev", "ul0")
+			continue
+		}
 		x.n.ovs.Vsctl(t, "add-br", "br-phy", "--", "set", "bridge", "br-phy", "datapath_type=netdev",
 			fmt.Sprintf("other_config:hwaddr=%q", x.self.mac), "--", "add-port", "br-phy", "ul0")
 		x.n.ovs.Exec(t, "ip", "link", "set", "ul0", "arp", "off", "up")
@@ -38,6 +45,14 @@ func connectNodes(t *testing.T, n1, n2 *node, u1, u2 underlay) {
 		// unresolved endpoint would be lost otherwise.
 		x.n.ovs.Appctl(t, "tnl/neigh/set", "br-phy", x.peer.ip.String(), x.peer.mac)
 	}
+}
+
+// underlayDev is the interface that holds a node's underlay address.
+func underlayDev() string {
+	if ovstest.DatapathType() == ovstest.System {
+		return "ul0"
+	}
+	return "br-phy"
 }
 
 // TestCrossNodePods runs two nodes, each with its pod block, joined by a
@@ -75,6 +90,13 @@ func TestCrossNodePods(t *testing.T) {
 	}
 	if err := c.ping(a.ip.Addr(), 5); err != nil {
 		t.Fatalf("node2 -> node1: %v", err)
+	}
+	// Pod-MTU packets fit the tunnel (underlay MTU 1500 = pod MTU + 50).
+	if err := dfPing(a.ns.Name, c.ip.Addr(), podMTU, 3); err != nil {
+		t.Errorf("node1 -> node2: %v", err)
+	}
+	if err := dfPing(c.ns.Name, a.ip.Addr(), podMTU, 3); err != nil {
+		t.Errorf("node2 -> node1: %v", err)
 	}
 	// The traffic really took the tunnel flow on both nodes.
 	for i, n := range []*node{n1, n2} {
