@@ -103,11 +103,13 @@ ovsdb_server_start() {
   wait_for 20 test -S "$(node_dir "$n")/fs/run-openvswitch/db.sock" || die "ovsdb-server[$n] did not start"
 }
 
-# Restart kubelet alone (it registers its Node again if someone deleted it).
-kubelet_restart() {
+# A node rejoining after its Node object was deleted: kubelet registers it again, kube-proxy
+# (which stops following a Node that went away) starts afresh.
+node_rejoin() {
   local n=$1
-  stop_pidfiles 10 "$(node_pidfile "$n" kubelet)"
+  stop_pidfiles 10 "$(node_pidfile "$n" kubelet)" "$(node_pidfile "$n" kube-proxy)"
   node_kubelet_up "$n" "$(node_idx "$n")"
+  node_kube_proxy_up "$n"
   wait_for 120 kc get node "$n" || die "node $n did not register again: $(node_log "$n" kubelet)"
 }
 

@@ -15,7 +15,7 @@ import (
 
 // TestNodeDeletedAndReAdded: node2's Node object is deleted and, once the
 // controller's GC has had the time to free the addresses of a gone node,
-// its kubelet registers it again. node2's own gw0 address must still be
+// node2 rejoins (kubelet registers it again, kube-proxy restarts). node2's own gw0 address must still be
 // the node's in IPAM (re-claimed by the agent), never a pod's, and pods on
 // node2 get networks and reach node1's pods again.
 func TestNodeDeletedAndReAdded(t *testing.T) {
@@ -31,11 +31,11 @@ func TestNodeDeletedAndReAdded(t *testing.T) {
 	restarted := false
 	defer func() {
 		if !restarted {
-			runLab(t, 3*time.Minute, "restart-kubelet", n2)
+			runLab(t, 3*time.Minute, "rejoin", n2)
 		}
 	}()
 	time.Sleep(25 * time.Second) // a GC pass (every 15 s) sees the node gone
-	runLab(t, 3*time.Minute, "restart-kubelet", n2)
+	runLab(t, 3*time.Minute, "rejoin", n2)
 	restarted = true
 	e.waitAgentReady(n2, "", agentReadyTimeout)
 

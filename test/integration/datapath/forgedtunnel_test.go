@@ -37,20 +37,7 @@ func tunnelPort(tunnelType string) int {
 // innerUDPFrame is an Ethernet/IPv4/UDP frame to the router MAC, as a remote
 // node's L3Forwarding would tunnel it.
 func innerUDPFrame(src, dst netip.Addr, dport uint16, payload []byte) []byte {
-	eth := append(append([]byte{}, pipeline.RouterMAC...), 0x02, 0, 0, 0, 0, 0x99, 0x08, 0x00)
-	ip := make([]byte, 20)
-	ip[0], ip[8], ip[9] = 0x45, 64, 17 // IPv4 without options, TTL, UDP
-	binary.BigEndian.PutUint16(ip[2:], uint16(20+8+len(payload)))
-	binary.BigEndian.PutUint16(ip[6:], 0x4000) // don't fragment
-	s, d := src.As4(), dst.As4()
-	copy(ip[12:], s[:])
-	copy(ip[16:], d[:])
-	binary.BigEndian.PutUint16(ip[10:], ipChecksum(ip))
-	udp := make([]byte, 8)
-	binary.BigEndian.PutUint16(udp[0:], 40000)
-	binary.BigEndian.PutUint16(udp[2:], dport)
-	binary.BigEndian.PutUint16(udp[4:], uint16(8+len(payload))) // checksum 0: none (IPv4)
-	return append(append(append(eth, ip...), udp...), payload...)
+	return udp4Frame(pipeline.RouterMAC, net.HardwareAddr{0x02, 0, 0, 0, 0, 0x99}, src, dst, 40000, dport, payload)
 }
 
 func ipChecksum(h []byte) uint16 {
@@ -64,35 +51,8 @@ func ipChecksum(h []byte) uint16 {
 	return ^uint16(sum)
 }
 
-// udpInbox collects the payloads a UDP socket receives.
-type udpInbox struct{ got chan string }
-
-// listenUDP opens a UDP socket on p's address and port inside its netns.
-func listenUDP(p *pod, port int) (*udpInbox, func(), error) {
-	var c *net.UDPConn
-	if err := p.ns.Do(func() (err error) {
-		c, err = net.ListenUDP("udp4", &net.UDPAddr{IP: p.ip.Addr().AsSlice(), Port: port})
-		return err
-	}); err != nil {
-		return nil, nil, err
-	}
-	in := &udpInbox{got: make(chan string, 64)}
-	go func() {
-		buf := make([]byte, 2048)
-		for {
-			n, err := c.Read(buf)
-			if err != nil {
-				close(in.got)
-				return
-			}
-			in.got <- string(buf[:n])
-		}
-	}()
-	return in, func() { _ = c.Close() }, nil
-}
-
 // waitFor reports whether a payload starting with tag arrives within d.
-func (in *udpInbox) waitFor(tag string, d time.Duration) bool {
+func (in *udpSocket) waitFor(tag string, d time.Duration) bool {
 	deadline := time.After(d)
 	for {
 		select {

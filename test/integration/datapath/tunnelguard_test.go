@@ -79,11 +79,7 @@ func testForgedTunnelPackets(t *testing.T, tunnelType string) {
 	a := n1.addPod(t, ctx, "pod-a")
 	c := n2.addPod(t, ctx, "pod-c")
 	const port = 9999
-	inbox, closeInbox, err := listenUDP(c, port)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeInbox()
+	inbox := listenAny(t, c.ns, port)
 	// Cross-node traffic works (and teaches both sides the ARP answers).
 	if err := a.ping(c.ip.Addr(), 5); err != nil {
 		t.Fatalf("node1 -> node2: %v", err)
