@@ -47,6 +47,13 @@ func TestPodCannotInjectTunnelPackets(t *testing.T) {
 			t.Fatalf("send to %s:%d: %v %s", to, dport, err, stderr)
 		}
 	}
+	// control first: a plain datagram arrives (retried: on a fresh lab the
+	// first packet to a new remote node can be lost until the tunnel
+	// neighbour is learned), so the path the forged frames aim at works
+	eventually(t, 20*time.Second, "a plain datagram at the victim", func(context.Context) (bool, error) {
+		send(victim.Status.PodIP, port, []byte("CONTROL\n"))
+		return strings.Contains(got(), "CONTROL"), nil
+	})
 	for _, tc := range []struct {
 		name  string
 		to    string
@@ -67,10 +74,10 @@ func TestPodCannotInjectTunnelPackets(t *testing.T) {
 			t.Errorf("%s: the forged inner packet reached the victim", tc.name)
 		}
 	}
-	// control: the same kind of payload, sent as a plain datagram, arrives
-	send(victim.Status.PodIP, port, []byte("CONTROL\n"))
-	eventually(t, 10*time.Second, "the control datagram at the victim", func(context.Context) (bool, error) {
-		return strings.Contains(got(), "CONTROL"), nil
+	// and the victim still receives plain datagrams afterwards
+	eventually(t, 20*time.Second, "a plain datagram at the victim after the attacks", func(context.Context) (bool, error) {
+		send(victim.Status.PodIP, port, []byte("AFTER\n"))
+		return strings.Contains(got(), "AFTER"), nil
 	})
 }
 
