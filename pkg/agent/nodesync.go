@@ -39,7 +39,7 @@ type NodeSync struct {
 	// SubNet conditions. After an error it is called again on the next sync.
 	SubnetProblems func(problems map[string]string) error
 
-	reported  map[string]string // subnet -> problem last reported
+	reported  map[string]string // subnet -> clashing route last reported
 	published map[string]string // the set SubnetProblems last accepted
 	pubDone   bool              // published is valid (set by a successful call)
 }
@@ -92,20 +92,19 @@ func (s *NodeSync) Sync(ctx context.Context, v ClusterView) error {
 // reportConflicts tells SubnetProblem about each SubNet whose route is held
 // by another owner, once per new or changed problem.
 func (s *NodeSync) reportConflicts(v ClusterView, conflicts []*nodenet.RouteConflict) {
-	now := map[string]string{}
-	set := map[string]string{}
+	set := map[string]string{} // subnet -> the clashing route
 	for _, c := range conflicts {
 		for _, sn := range v.Subnets {
 			if sn.CIDR.String() == c.Dst {
-				now[sn.Name] = fmt.Sprintf("node %s cannot route SubNet %s: %v; its pods on this node are not reachable from the node (remove or move that route)",
-					s.Node, sn.Name, c)
 				set[sn.Name] = c.Error()
 			}
 		}
 	}
 	s.publishProblems(set)
-	for name, msg := range now {
-		if s.reported[name] != msg {
+	for name, problem := range set {
+		if s.reported[name] != problem {
+			msg := fmt.Sprintf("node %s cannot route SubNet %s: %s; its pods on this node are not reachable from the node (remove or move that route)",
+				s.Node, name, problem)
 			klog.ErrorS(nil, "SubNet not programmed on this node", "subnet", name, "problem", msg)
 			if s.SubnetProblem != nil {
 				s.SubnetProblem(name, msg)
@@ -113,11 +112,11 @@ func (s *NodeSync) reportConflicts(v ClusterView, conflicts []*nodenet.RouteConf
 		}
 	}
 	for name := range s.reported {
-		if _, still := now[name]; !still {
+		if _, still := set[name]; !still {
 			klog.InfoS("SubNet route conflict resolved", "subnet", name)
 		}
 	}
-	s.reported = now
+	s.reported = set
 }
 
 // publishProblems hands the problem set to SubnetProblems when it differs
