@@ -8,12 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/dynamic"
-
-	"github.com/kubefay/kubefay/pkg/apis/kubefay/v1alpha1"
 )
 
 // TestPodCannotInjectTunnelPackets: an unprivileged pod on node1 sends, with
@@ -119,19 +113,11 @@ func octal(b []byte) string {
 // traffic to pods) as IPAM records it.
 func (e *env) nodeAddress(ctx context.Context, node string) string {
 	e.t.Helper()
-	dc, err := dynamic.NewForConfig(e.c.cfg)
+	blocks, err := ipamBlocks(ctx, e)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	list, err := dc.Resource(ipamBlockGVR).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	for _, u := range list.Items {
-		var b v1alpha1.IPAMBlock
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &b); err != nil {
-			e.t.Fatal(err)
-		}
+	for _, b := range blocks {
 		for ip, al := range b.Spec.Allocations {
 			if al.ContainerID == "node-"+node {
 				return ip

@@ -7,10 +7,6 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/dynamic"
-
-	"github.com/kubefay/kubefay/pkg/apis/kubefay/v1alpha1"
 )
 
 // TestNodeDeletedAndReAdded: node2's Node object is deleted and, once the
@@ -47,20 +43,12 @@ func TestNodeDeletedAndReAdded(t *testing.T) {
 			break
 		}
 	}
-	dc, err := dynamic.NewForConfig(e.c.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	eventually(t, time.Minute, "node2's gw0 address "+nodeAddr+" held by node2 in IPAM", func(ctx context.Context) (bool, error) {
-		list, err := dc.Resource(ipamBlockGVR).List(ctx, metav1.ListOptions{})
+		blocks, err := ipamBlocks(ctx, e)
 		if err != nil {
 			return false, err
 		}
-		for _, u := range list.Items {
-			var b v1alpha1.IPAMBlock
-			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &b); err != nil {
-				return false, err
-			}
+		for _, b := range blocks {
 			if al, ok := b.Spec.Allocations[nodeAddr]; ok {
 				return al.Pod == "" && al.ContainerID == "node-"+n2, nil
 			}

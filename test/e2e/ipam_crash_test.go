@@ -113,8 +113,8 @@ func killAgent(t *testing.T, node string) string {
 	return pid
 }
 
-// heldAddresses lists, sorted, the addresses IPAMBlocks hold for pods of namespace.
-func heldAddresses(ctx context.Context, e *env, namespace string) ([]string, error) {
+// ipamBlocks lists every IPAMBlock of the cluster.
+func ipamBlocks(ctx context.Context, e *env) ([]v1alpha1.IPAMBlock, error) {
 	dc, err := dynamic.NewForConfig(e.c.cfg)
 	if err != nil {
 		return nil, err
@@ -123,12 +123,23 @@ func heldAddresses(ctx context.Context, e *env, namespace string) ([]string, err
 	if err != nil {
 		return nil, err
 	}
-	var held []string
-	for _, u := range list.Items {
-		var b v1alpha1.IPAMBlock
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &b); err != nil {
+	blocks := make([]v1alpha1.IPAMBlock, len(list.Items))
+	for i, u := range list.Items {
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &blocks[i]); err != nil {
 			return nil, err
 		}
+	}
+	return blocks, nil
+}
+
+// heldAddresses lists, sorted, the addresses IPAMBlocks hold for pods of namespace.
+func heldAddresses(ctx context.Context, e *env, namespace string) ([]string, error) {
+	blocks, err := ipamBlocks(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	var held []string
+	for _, b := range blocks {
 		for ip, a := range b.Spec.Allocations {
 			if a.Namespace == namespace {
 				held = append(held, ip)
