@@ -38,6 +38,7 @@ ETCD_PEER_PORT=$((ETCD_PORT + 1))
 KCM_PORT=10257
 SCHED_PORT=10259
 MAX_NODES=200
+DATAPATH=${KFLAB_DATAPATH:-netdev}   # of new nodes: netdev (netns nodes) or system (UML guests); up --datapath
 
 # host path in a node's mount namespace -> per-node directory name (under $NODESD/<node>/fs)
 NODE_BINDS=(
@@ -193,6 +194,7 @@ all_node_traces() {
 # nsx NODE CMD...: run CMD inside the node (its network and mount namespaces)
 nsx() {
   local n=$1; shift
+  if node_uml "$n"; then uml_exec "$n" "$@"; return; fi
   nsenter --net="/run/netns/$(node_ns "$n")" --mount="$(node_mntns "$n")" -- "$@"
 }
 valid_node_name() { [[ $1 =~ ^[a-z0-9]([a-z0-9-]{0,9}[a-z0-9])?$ ]] && [ "$1" != ext ]; }

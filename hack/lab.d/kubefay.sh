@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# kubefay into the lab the way a user installs it: CRDs + manifests (lab overlay: netdev datapath).
+# kubefay into the lab the way a user installs it: CRDs + manifests (lab overlay: the lab's datapath).
 # A rebuilt image (same tag, new content) is imported into every node and the agent/controller
 # pods are restarted, so `hack/lab up` after a code change runs the new code.
 kubefay_install() {
@@ -12,7 +12,7 @@ kubefay_install() {
       nsx "$n" ctr -a /run/containerd/containerd.sock -n k8s.io images import "$tar" >/dev/null
     done
   fi
-  kc apply --server-side --force-conflicts -k "$ROOT/hack/lab.d/kustomize" >/dev/null
+  kc apply --server-side --force-conflicts -k "$ROOT/hack/lab.d/kustomize/$(lab_datapath)" >/dev/null
   if [ -n "$old" ] && [ "$sum" != "$old" ]; then
     kc -n kube-system rollout restart daemonset/kubefay-agent deployment/kubefay-controller >/dev/null
     note "new image $sum, restarted"

@@ -19,6 +19,8 @@ mkdir_track() {
 
 node_healthy() {
   local n=$1 d
+  if [ "$DATAPATH" = system ]; then node_uml "$n" && uml_node_healthy "$n"; return; fi
+  node_uml "$n" && return 1
   for d in "${NODE_DAEMONS[@]}"; do pid_live "$(node_pidfile "$n" "$d")" >/dev/null || return 1; done
   [ -e "/run/netns/$(node_ns "$n")" ] && [ -e "$(node_mntns "$n")" ]
 }
@@ -30,6 +32,7 @@ node_up() {
   node_down "$n" >/dev/null 2>&1 || true
   mkdir -p "$(node_reg "$n")/pids" "$(node_dir "$n")/logs" "$(node_dir "$n")/fs"
   echo "$idx" >"$(node_reg "$n")/idx"
+  if [ "$DATAPATH" = system ]; then uml_node_up "$n" "$idx"; return; fi
   [ -f "$REG/host/sysctl.orig" ] || for s in "${GLOBAL_SYSCTLS[@]}"; do echo "$s=$(sysctl -n "$s")"; done >"$REG/host/sysctl.orig"
   node_netns_up "$n" "$idx"
   node_mntns_up "$n"
@@ -107,15 +110,20 @@ ovsdb_server_start() {
 # (which stops following a Node that went away) starts afresh.
 node_rejoin() {
   local n=$1
-  stop_pidfiles 10 "$(node_pidfile "$n" kubelet)" "$(node_pidfile "$n" kube-proxy)"
-  node_kubelet_up "$n" "$(node_idx "$n")"
-  node_kube_proxy_up "$n"
+  if node_uml "$n"; then
+    uml_daemon "$n" rejoin
+  else
+    stop_pidfiles 10 "$(node_pidfile "$n" kubelet)" "$(node_pidfile "$n" kube-proxy)"
+    node_kubelet_up "$n" "$(node_idx "$n")"
+    node_kube_proxy_up "$n"
+  fi
   wait_for 120 kc get node "$n" || die "node $n did not register again: $(node_log "$n" kubelet)"
 }
 
 # Restart ovsdb-server alone (crash drill): ovs-vswitchd and the agent reconnect.
 ovsdb_restart() {
   local n=$1
+  if node_uml "$n"; then uml_daemon "$n" restart-ovsdb; return; fi
   stop_pidfiles 10 "$(node_pidfile "$n" ovsdb-server)"
   rm -f "$(node_dir "$n")/fs/run-openvswitch/db.sock" "$(node_dir "$n")/fs/run-openvswitch/ovsdb-server.ctl"
   ovsdb_server_start "$n"
@@ -136,6 +144,7 @@ ovs_vswitchd_start() {
 # kubefay agent has re-installed br-int's flows and clears the flag.
 ovs_restart() {
   local n=$1
+  if node_uml "$n"; then uml_daemon "$n" restart-ovs; return; fi
   if vsctl "$n" br-exists br-int; then
     vsctl "$n" --no-wait set Open_vSwitch . other_config:flow-restore-wait=true
   fi
@@ -144,9 +153,11 @@ ovs_restart() {
   ovs_vswitchd_start "$n"
 }
 
-node_containerd_up() {
-  local n=$1 fs t
+# node_containerd_conf NODE: the node's containerd config (also read by UML nodes)
+node_containerd_conf() {
+  local n=$1 fs
   fs=$(node_dir "$n")/fs
+  mkdir -p "$fs/etc-kubernetes"
   cat >"$fs/etc-kubernetes/containerd.toml" <<TOML
 version = 2
 root = "/var/lib/containerd"
@@ -171,6 +182,12 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
     bin_dir = "/opt/cni/bin"
     conf_dir = "/etc/cni/net.d"
 TOML
+}
+
+node_containerd_up() {
+  local n=$1 fs t
+  fs=$(node_dir "$n")/fs
+  node_containerd_conf "$n"
   spawn "$(node_pidfile "$n" containerd)" "$(node_log "$n" containerd)" \
     nsenter --net="/run/netns/$(node_ns "$n")" --mount="$(node_mntns "$n")" -- \
     containerd --config /etc/kubernetes/containerd.toml
@@ -182,10 +199,11 @@ TOML
   done
 }
 
-node_kubelet_up() {
-  local n=$1 idx=$2 fs ip c
+# node_kubelet_conf NODE IDX CGROUP_ROOT: certificates, kubeconfigs and the kubelet config
+node_kubelet_conf() {
+  local n=$1 idx=$2 cgroot=$3 fs ip
   fs=$(node_dir "$n")/fs; ip=$(idx_ip "$idx")
-  for c in /sys/fs/cgroup/*/; do [ -L "${c%/}" ] || mkdir -p "$c/$PFX-$n" 2>/dev/null || true; done
+  mkdir -p "$fs/etc-kubernetes"
   mkcert "kubelet-$n" "system:node:$n" system:nodes
   kubeconfig "$fs/etc-kubernetes/kubelet.conf" "https://$GW_IP:6443" "kubelet-$n"
   kubeconfig "$fs/etc-kubernetes/kube-proxy.conf" "https://$GW_IP:6443" kube-proxy
@@ -195,7 +213,7 @@ apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 failCgroupV1: false
 cgroupDriver: cgroupfs
-cgroupRoot: /$PFX-$n
+cgroupRoot: $cgroot
 failSwapOn: false
 containerRuntimeEndpoint: unix:///run/containerd/containerd.sock
 address: $ip
@@ -216,13 +234,20 @@ evictionHard: {memory.available: 100Mi, nodefs.available: "1%", imagefs.availabl
 serializeImagePulls: false
 maxPods: 110
 YAML
+}
+
+node_kubelet_up() {
+  local n=$1 idx=$2 ip c
+  ip=$(idx_ip "$idx")
+  for c in /sys/fs/cgroup/*/; do [ -L "${c%/}" ] || mkdir -p "$c/$PFX-$n" 2>/dev/null || true; done
+  node_kubelet_conf "$n" "$idx" "/$PFX-$n"
   spawn "$(node_pidfile "$n" kubelet)" "$(node_log "$n" kubelet)" \
     nsenter --net="/run/netns/$(node_ns "$n")" --mount="$(node_mntns "$n")" -- \
     "$K8S_BIN/kubelet" --config=/etc/kubernetes/kubelet.yaml --kubeconfig=/etc/kubernetes/kubelet.conf \
     --hostname-override="$n" --node-ip="$ip" --v=1
 }
 
-node_kube_proxy_up() {
+node_kube_proxy_conf() {
   local n=$1 fs
   fs=$(node_dir "$n")/fs
   cat >"$fs/etc-kubernetes/kube-proxy.yaml" <<YAML
@@ -236,6 +261,11 @@ conntrack: {maxPerCore: 0}
 metricsBindAddress: 127.0.0.1:10249
 healthzBindAddress: 127.0.0.1:10256
 YAML
+}
+
+node_kube_proxy_up() {
+  local n=$1
+  node_kube_proxy_conf "$n"
   spawn "$(node_pidfile "$n" kube-proxy)" "$(node_log "$n" kube-proxy)" \
     nsenter --net="/run/netns/$(node_ns "$n")" --mount="$(node_mntns "$n")" -- \
     "$K8S_BIN/kube-proxy" --config=/etc/kubernetes/kube-proxy.yaml --v=1
@@ -245,6 +275,7 @@ node_down() {
   local n=$1 d reg ns mnt mntid p f files=()
   reg=$(node_reg "$n"); d=$(node_dir "$n"); ns=$(node_ns "$n"); mnt=$(node_mntns "$n")
   if [ -s "$KUBECONFIG_FILE" ] && apiserver_ready; then kc delete node "$n" --wait=false >/dev/null 2>&1 || true; fi
+  uml_node_down "$n"
   stop_pidfiles 10 "$(node_pidfile "$n" kube-proxy)" "$(node_pidfile "$n" kubelet)"
   # pod containers first (their shims are not children of containerd)
   if [ -S "$d/fs/run-containerd/containerd.sock" ] && [ -e "$mnt" ]; then
@@ -280,6 +311,10 @@ node_down() {
 node_status() {
   local n=$1 dm p line
   line="  $n ($(idx_ip "$(node_idx "$n")")):"
+  if node_uml "$n"; then
+    if p=$(pid_live "$(node_pidfile "$n" uml)"); then line+=" UML guest (hack/uml run pid $p)"; else line+=" UML guest STOPPED"; fi
+    echo "$line"; return
+  fi
   for dm in "${NODE_DAEMONS[@]}"; do
     if p=$(pid_live "$(node_pidfile "$n" "$dm")"); then line+=" $dm=$p"; else line+=" $dm=STOPPED"; fi
   done

@@ -1,7 +1,7 @@
 # Sourced by hack/uml. Builds the guest image from Debian packages (mmdebstrap) plus the
 # UML kernel's modules and the guest's PID 1. The image is cached under $OUT, keyed by
 # this file, the init, kmod.sh and the user-mode-linux version: edit any and it is rebuilt.
-UML_PKGS=openvswitch-switch,iproute2,nftables,iptables,conntrack,iputils-ping,ethtool,kmod,procps,busybox-static,netcat-openbsd,tcpdump
+UML_PKGS=openvswitch-switch,iproute2,nftables,iptables,conntrack,iputils-ping,ethtool,kmod,procps,busybox-static,netcat-openbsd,tcpdump,containerd,runc,iperf3,socat,util-linux,mount
 
 uml_image() {   # prints the path of the cached image for the current key
   local key

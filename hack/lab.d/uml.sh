@@ -1,0 +1,77 @@
+# shellcheck shell=bash
+# Kernel-datapath lab nodes (hack/lab up --datapath=system): each node is a User-Mode Linux guest
+# (hack/uml; Debian's UML kernel has openvswitch.ko, vxlan, geneve) on tap kfu-<node>, a port of
+# the lab bridge. Inside: OVS with the kernel datapath, containerd, kubelet, kube-proxy
+# (hack/uml.d/node.sh). The host writes the node's configs into its node directory, which the
+# guest reads through hostfs; `hack/lab exec` reaches the guest through the same directory.
+
+node_uml() { [ -f "$(node_reg "$1")/uml" ]; }
+node_tap() { echo "kfu-$1"; }
+UML_NODE_MEM=${KFLAB_UML_MEM:-3072}   # MiB of guest RAM (a file in /dev/shm; only touched pages count)
+
+uml_node_up() {
+  local n=$1 idx=$2 d tap
+  d=$(node_dir "$n"); tap=$(node_tap "$n")
+  touch "$(node_reg "$n")/uml"
+  node_containerd_conf "$n"
+  node_kubelet_conf "$n" "$idx" /
+  node_kube_proxy_conf "$n"
+  cat >"$d/node.env" <<ENV
+NODE=$n
+IP=$(idx_ip "$idx")
+GW=$GW_IP
+K8S_BIN=$K8S_BIN
+IMAGES=$IMAGES
+ENV
+  rm -f "$d/up"
+  ip link del "$tap" 2>/dev/null || true
+  ip tuntap add "$tap" mode tap
+  ip link set "$tap" master "$BR" up
+  spawn "$(node_pidfile "$n" uml)" "$(node_log "$n" console)" \
+    "$ROOT/hack/uml" run --mem "$UML_NODE_MEM" --timeout 2592000 --tap "$tap,mac=$(idx_mac "$idx")" \
+    -- /bin/bash "$ROOT/hack/uml.d/node.sh" "$d"
+  wait_for 180 test -f "$d/up" || die "UML node $n did not come up: $(tail -20 "$(node_log "$n" console)")"
+  wait_for 120 kc get node "$n" || die "node $n did not register: $(tail -20 "$(node_log "$n" kubelet)")"
+}
+
+uml_node_healthy() {
+  local n=$1
+  pid_live "$(node_pidfile "$n" uml)" >/dev/null && [ -f "$(node_dir "$n")/up" ] && uml_exec "$n" true
+}
+
+# uml_node_down NODE: the hack/uml process stops its guest on SIGTERM (EXIT trap).
+uml_node_down() {
+  local n=$1
+  stop_pidfiles 20 "$(node_pidfile "$n" uml)"
+  ip link del "$(node_tap "$n")" 2>/dev/null || true
+}
+
+# uml_exec NODE CMD...: run CMD in the guest (as root, its namespaces), relaying stdout, stderr
+# and the exit status. No stdin.
+uml_exec() {
+  local n=$1 dir id rc; shift
+  dir=$(node_dir "$n")/exec
+  [ -d "$dir" ] || die "node $n serves no exec (not up?)"
+  id=$(mktemp -u "$dir/XXXXXXXX")
+  printf '%q ' "$@" >"$id.tmp"; echo >>"$id.tmp"
+  mv "$id.tmp" "$id.cmd"
+  while [ ! -f "$id.rc" ]; do
+    pid_live "$(node_pidfile "$n" uml)" >/dev/null || { rm -f "$id".*; die "node $n stopped"; }
+    sleep 0.05
+  done
+  cat "$id.out"; cat "$id.err" >&2
+  rc=$(cat "$id.rc"); rm -f "$id".*
+  return "$rc"
+}
+
+# uml_daemon NODE restart-ovs|restart-ovsdb|rejoin: the lab's drills, done by node.sh in the guest
+uml_daemon() { uml_exec "$1" /bin/bash "$ROOT/hack/uml.d/node.sh" "$(node_dir "$1")" "$2"; }
+
+uml_image_up() { "$ROOT/hack/uml" deps && "$ROOT/hack/uml" rootfs >/dev/null; }
+
+# lab_datapath: the datapath of the lab's nodes (its first node decides; none yet: netdev)
+lab_datapath() {
+  local n
+  n=$(lab_nodes | head -1)
+  if [ -n "$n" ] && node_uml "$n"; then echo system; else echo netdev; fi
+}
