@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: everything CI runs, in order. Installs what it needs itself.
 #   hack/test.sh            vet + unit + integration + e2e
-#   hack/test.sh unit|integration|bench|e2e   one stage
+#   hack/test.sh unit|integration|bench|e2e   one stage (E2E_DATAPATHS="netdev system": the labs e2e runs on)
 # Under CI=true an integration test whose tool is missing fails instead of skipping.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,8 +57,25 @@ if [ "$stage" = all ] || [ "$stage" = bench ]; then
   done
 fi
 
+# e2e_on DATAPATH: a 2-node lab on that datapath (system: UML guests), the lab e2e suite, lab down
+e2e_on() {
+  local dp=$1 log=$ROOT/_output/e2e-$1.log run=${E2E_RUN:-} scale
+  step "lab e2e ($dp datapath)"
+  if [ "$dp" = system ] && ! hack/uml deps >/dev/null; then
+    [ "${CI:-}" = true ] && { echo "hack/uml deps failed"; exit 1; }
+    echo "skipped: user-mode-linux missing (hack/uml deps)"; return
+  fi
+  KFLAB_DEMO=0 hack/lab up --nodes 2 --datapath "$dp"
+  if [ "${KFLAB_KUBEFAY:-1}" = 0 ]; then run='^TestLab'; fi
+  scale=1; [ "$dp" = netdev ] || scale=3
+  KUBEFAY_E2E_TIME_SCALE=$scale KUBECONFIG=$(hack/lab kubeconfig) go test -count=1 -p 1 -timeout 40m -v ${run:+-run "$run"} ./test/e2e/... 2>&1 | tee "$log" | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|e2e_' || true
+  step "lab down ($dp)"
+  hack/lab down
+  grep -qE '^(FAIL|panic)' "$log" && { echo "e2e ($dp) failed: see $log"; tail -50 "$log"; exit 1; }
+  grep -qE '^ok ' "$log" || { echo "e2e ($dp) did not run: see $log"; tail -50 "$log"; exit 1; }
+}
+
 if [ "$stage" = all ] || [ "$stage" = e2e ]; then
-  step "lab e2e"
   mkdir -p _output
   hack/lab snapshot >_output/host-before.txt
   cleanup() {
@@ -72,11 +89,7 @@ if [ "$stage" = all ] || [ "$stage" = e2e ]; then
   trap cleanup EXIT
   # KFLAB_KUBEFAY=0: lab without kubefay (nodes stay NotReady), only the lab tests run.
   export KFLAB_KUBEFAY=${KFLAB_KUBEFAY:-1}
-  KFLAB_DEMO=0 hack/lab up --nodes 2
-  E2E_RUN=${E2E_RUN:-}
-  if [ "${KFLAB_KUBEFAY:-1}" = 0 ]; then E2E_RUN='^TestLab'; fi
-  KUBECONFIG=$(hack/lab kubeconfig) go test -count=1 -p 1 -timeout 30m -v ${E2E_RUN:+-run "$E2E_RUN"} ./test/e2e/... 2>&1 | tee "$ROOT/_output/e2e.log" | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|e2e_' || true
-  grep -qE '^(FAIL|panic)' "$ROOT/_output/e2e.log" && { echo "e2e failed: see _output/e2e.log"; tail -50 "$ROOT/_output/e2e.log"; exit 1; }
-  grep -qE '^ok ' "$ROOT/_output/e2e.log" || { echo "e2e did not run: see _output/e2e.log"; tail -50 "$ROOT/_output/e2e.log"; exit 1; }
+  # netdev: network-namespace nodes; system: the same suite on UML nodes (OVS kernel datapath)
+  for dp in ${E2E_DATAPATHS:-netdev system}; do e2e_on "$dp"; done
 fi
 step "all green"

@@ -29,10 +29,11 @@ node_up() {
   local n=$1 idx=$2
   valid_node_name "$n" || die "bad node name $n"
   if node_healthy "$n" && [ "$(node_idx "$n")" = "$idx" ]; then note reused; return 0; fi
+  if [ "$DATAPATH" = system ] && uml_node_booting "$n" && [ "$(node_idx "$n")" = "$idx" ]; then uml_node_wait "$n"; return; fi
   node_down "$n" >/dev/null 2>&1 || true
   mkdir -p "$(node_reg "$n")/pids" "$(node_dir "$n")/logs" "$(node_dir "$n")/fs"
   echo "$idx" >"$(node_reg "$n")/idx"
-  if [ "$DATAPATH" = system ]; then uml_node_up "$n" "$idx"; return; fi
+  if [ "$DATAPATH" = system ]; then uml_node_start "$n" "$idx"; uml_node_wait "$n"; return; fi
   [ -f "$REG/host/sysctl.orig" ] || for s in "${GLOBAL_SYSCTLS[@]}"; do echo "$s=$(sysctl -n "$s")"; done >"$REG/host/sysctl.orig"
   node_netns_up "$n" "$idx"
   node_mntns_up "$n"

@@ -9,9 +9,14 @@ node_uml() { [ -f "$(node_reg "$1")/uml" ]; }
 node_tap() { echo "kfu-$1"; }
 UML_NODE_MEM=${KFLAB_UML_MEM:-3072}   # MiB of guest RAM (a file in /dev/shm; only touched pages count)
 
-uml_node_up() {
+# uml_node_start NODE IDX: write the node's configs, boot its guest (hack/lab up waits for it with
+# uml_node_wait: guests boot in parallel, ~50 s each, mostly the guest's OVS start delay and
+# image imports)
+uml_node_start() {
   local n=$1 idx=$2 d tap
   d=$(node_dir "$n"); tap=$(node_tap "$n")
+  mkdir -p "$(node_reg "$n")/pids" "$d/logs" "$d/fs"
+  echo "$idx" >"$(node_reg "$n")/idx"
   touch "$(node_reg "$n")/uml"
   node_containerd_conf "$n"
   node_kubelet_conf "$n" "$idx" /
@@ -30,9 +35,27 @@ ENV
   spawn "$(node_pidfile "$n" uml)" "$(node_log "$n" console)" \
     "$ROOT/hack/uml" run --mem "$UML_NODE_MEM" --timeout 2592000 --tap "$tap,mac=$(idx_mac "$idx")" \
     -- /bin/bash "$ROOT/hack/uml.d/node.sh" "$d"
-  wait_for 180 test -f "$d/up" || die "UML node $n did not come up: $(tail -20 "$(node_log "$n" console)")"
+}
+
+uml_node_wait() {
+  local n=$1 d
+  d=$(node_dir "$n")
+  wait_for 240 test -f "$d/up" || die "UML node $n did not come up: $(tail -20 "$(node_log "$n" console)")"
   wait_for 120 kc get node "$n" || die "node $n did not register: $(tail -20 "$(node_log "$n" kubelet)")"
 }
+
+# uml_nodes_boot N: start the guests of node1..nodeN that are not up or booting
+uml_nodes_boot() {
+  local i n
+  for ((i = 1; i <= $1; i++)); do
+    n=node$i
+    node_healthy "$n" && [ "$(node_idx "$n")" = "$i" ] && continue
+    uml_node_booting "$n" && [ "$(node_idx "$n")" = "$i" ] && continue
+    node_down "$n" >/dev/null 2>&1 || true
+    uml_node_start "$n" "$i"
+  done
+}
+uml_node_booting() { node_uml "$1" && pid_live "$(node_pidfile "$1" uml)" >/dev/null && [ ! -f "$(node_dir "$1")/up" ]; }
 
 uml_node_healthy() {
   local n=$1
@@ -51,12 +74,12 @@ uml_node_down() {
 uml_exec() {
   local n=$1 dir id rc; shift
   dir=$(node_dir "$n")/exec
-  [ -d "$dir" ] || die "node $n serves no exec (not up?)"
+  [ -d "$dir" ] || { warn "node $n serves no exec (not up?)"; return 125; }
   id=$(mktemp -u "$dir/XXXXXXXX")
   printf '%q ' "$@" >"$id.tmp"; echo >>"$id.tmp"
   mv "$id.tmp" "$id.cmd"
   while [ ! -f "$id.rc" ]; do
-    pid_live "$(node_pidfile "$n" uml)" >/dev/null || { rm -f "$id".*; die "node $n stopped"; }
+    pid_live "$(node_pidfile "$n" uml)" >/dev/null || { rm -f "$id".*; warn "node $n stopped"; return 125; }
     sleep 0.05
   done
   cat "$id.out"; cat "$id.err" >&2

@@ -3,12 +3,10 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"strings"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
@@ -28,13 +26,18 @@ func TestAPIServerOutage(t *testing.T) {
 	e := setup(t, "api-outage")
 	n1, n2 := e.nodes[0].Name, e.nodes[1].Name
 	pods := e.createPods(netexecPod("a", n1), netexecPod("b", n2), netexecPod("gone", n1))
-	a, b := pods["a"].Status.PodIP, pods["b"].Status.PodIP
+	pa, pb := pods["a"], pods["b"]
+	a, b := pa.Status.PodIP, pb.Status.PodIP
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
-	for _, p := range [][2]string{{a, b}, {b, a}} { // warm up: neighbours and tunnel learned
-		if out, err := pingFromPod(p[0], p[1]); err != nil {
-			t.Fatalf("before the outage: %s -> %s: %v %s", p[0], p[1], err, out)
+	pairs := []struct {
+		src *corev1.Pod
+		dst string
+	}{{pa, b}, {pb, a}}
+	for _, p := range pairs { // warm up: neighbours and tunnel learned
+		if out, err := pingFromPod(p.src, p.dst); err != nil {
+			t.Fatalf("before the outage: %s -> %s: %v %s", p.src.Status.PodIP, p.dst, err, out)
 		}
 	}
 
@@ -54,11 +57,11 @@ func TestAPIServerOutage(t *testing.T) {
 	deadline := time.Now().Add(apiOutage)
 	probes, failed := 0, 0
 	for time.Now().Before(deadline) {
-		for _, p := range [][2]string{{a, b}, {b, a}} {
+		for _, p := range pairs {
 			probes++
-			if out, err := pingFromPod(p[0], p[1]); err != nil {
+			if out, err := pingFromPod(p.src, p.dst); err != nil {
 				failed++
-				t.Logf("during the outage: %s -> %s failed: %v %s", p[0], p[1], err, out)
+				t.Logf("during the outage: %s -> %s failed: %v %s", p.src.Status.PodIP, p.dst, err, out)
 			}
 		}
 		time.Sleep(2 * time.Second)
@@ -90,21 +93,16 @@ func TestAPIServerOutage(t *testing.T) {
 		held, err := heldAddresses(ctx, e, e.ns)
 		return len(held) == 3, err
 	})
-	if out, err := pingFromPod(got["new"].Status.PodIP, b); err != nil {
+	if out, err := pingFromPod(got["new"], b); err != nil {
 		t.Errorf("new pod -> b after the outage: %v %s", err, out)
 	}
 }
 
-// pingFromPod pings dst (3 echoes, one answer is enough) from the network
-// namespace of the pod holding src, entered from this host (no API server
-// needed).
-func pingFromPod(src, dst string) (string, error) {
-	if os.Geteuid() != 0 {
-		return "", fmt.Errorf("needs root to enter the pod's network namespace")
-	}
+// pingFromPod pings dst (3 echoes, one answer is enough) from src's network
+// namespace, entered on its node (hack/lab exec: no API server needed).
+func pingFromPod(src *corev1.Pod, dst string) (string, error) {
 	script := fmt.Sprintf(`for p in $(pgrep -x pause); do
   if nsenter -t $p -n ip -4 -o addr show 2>/dev/null | grep -q " %s/"; then exec nsenter -t $p -n ping -n -c 3 -i 0.3 -W 2 %s; fi
-done; echo "no pod netns holds %s"; exit 2`, src, dst, src)
-	out, err := exec.Command("sh", "-c", script).CombinedOutput()
-	return strings.TrimSpace(string(out)), err
+done; echo "no pod netns holds %s"; exit 2`, src.Status.PodIP, dst, src.Status.PodIP)
+	return labExec(time.Minute, src.Spec.NodeName, "sh", "-c", script)
 }

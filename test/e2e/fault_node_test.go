@@ -59,7 +59,7 @@ func TestNodeDeletedAndReAdded(t *testing.T) {
 	if ip := got["b"].Status.PodIP; ip == nodeAddr {
 		t.Fatalf("pod b got node2's own address %s", ip)
 	}
-	if out, err := pingFromPod(got["b"].Status.PodIP, a.Status.PodIP); err != nil {
+	if out, err := pingFromPod(got["b"], a.Status.PodIP); err != nil {
 		t.Errorf("b on the re-added node -> a: %v %s", err, out)
 	}
 }

@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"os/exec"
 	"sort"
 	"strings"
 	"testing"
@@ -100,17 +99,16 @@ func TestAgentKilledDuringPodCreation(t *testing.T) {
 	})
 }
 
-// killAgent SIGKILLs the kubefay-agent process running in node's network
-// namespace (the agent is hostNetwork: its netns is the node's).
+// killAgent SIGKILLs the kubefay-agent process of node: the one in the node's
+// network namespace (the agent is hostNetwork), found from inside the node.
 func killAgent(t *testing.T, node string) string {
 	t.Helper()
-	script := fmt.Sprintf(`for p in $(pgrep -x kubefay-agent); do [ "$(ip netns identify $p)" = kflab-%s ] && kill -9 $p && echo $p; done; true`, node)
-	out, err := exec.Command("sh", "-c", script).CombinedOutput()
-	pid := strings.TrimSpace(string(out))
-	if err != nil || pid == "" {
-		missing(t, fmt.Sprintf("cannot find/kill the kubefay-agent of %s from this host (needs root and the lab's netns): %v %s", node, err, out))
+	script := `me=$(readlink /proc/self/ns/net); for p in $(pgrep -x kubefay-agent); do [ "$(readlink /proc/$p/ns/net)" = "$me" ] && kill -9 $p && echo $p; done; true`
+	out, err := labExec(time.Minute, node, "sh", "-c", script)
+	if err != nil || out == "" {
+		missing(t, fmt.Sprintf("cannot find/kill the kubefay-agent of %s (hack/lab exec): %v %s", node, err, out))
 	}
-	return pid
+	return out
 }
 
 // ipamBlocks lists every IPAMBlock of the cluster.

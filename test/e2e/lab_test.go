@@ -144,7 +144,7 @@ func (e *env) agentPod(ctx context.Context, node string) (*corev1.Pod, error) {
 func (e *env) waitAgentReady(node string, notUID string, timeout time.Duration) *corev1.Pod {
 	e.t.Helper()
 	var got *corev1.Pod
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), scaled(timeout))
 	defer cancel()
 	last := "no agent pod listed yet"
 	for {
@@ -185,6 +185,16 @@ func disruptive(t *testing.T) {
 // runLab runs hack/lab with args (e.g. "restart-ovs", "node1") from the repo
 // root (found from the test's working directory, test/e2e) and returns its
 // combined output.
+// labExec runs CMD on a lab node (hack/lab exec), returning its trimmed
+// output (stdout and stderr) and error, for callers that handle failures.
+func labExec(timeout time.Duration, node string, cmd ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	c := exec.CommandContext(ctx, filepath.Join("..", "..", "hack", "lab"), append([]string{"exec", node}, cmd...)...)
+	out, err := c.CombinedOutput()
+	return strings.TrimSpace(string(out)), err
+}
+
 func runLab(t *testing.T, timeout time.Duration, args ...string) string {
 	t.Helper()
 	root, err := filepath.Abs(filepath.Join("..", ".."))

@@ -6,6 +6,7 @@ package e2e
 import (
 	"context"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -48,9 +49,26 @@ func missing(t *testing.T, msg string) {
 	t.Skip(msg)
 }
 
-// eventually polls cond every interval until it returns true or timeout passes.
+// timeScale stretches the suite's waits on a slower lab:
+// KUBEFAY_E2E_TIME_SCALE (hack/test.sh sets 3 for the UML nodes of the
+// kernel-datapath lab, one virtual CPU each, where every exec into a pod costs
+// a second). Waits only: what a test asserts stays the same.
+var timeScale = func() time.Duration {
+	f, err := strconv.Atoi(os.Getenv("KUBEFAY_E2E_TIME_SCALE"))
+	if err != nil || f < 1 {
+		return 1
+	}
+	return time.Duration(f)
+}()
+
+// scaled is d on this lab (timeScale).
+func scaled(d time.Duration) time.Duration { return d * timeScale }
+
+// eventually polls cond every interval until it returns true or timeout
+// (scaled) passes.
 func eventually(t *testing.T, timeout time.Duration, what string, cond func(ctx context.Context) (bool, error)) {
 	t.Helper()
+	timeout = scaled(timeout)
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	var lastErr error

@@ -153,21 +153,21 @@ func (l *npLab) expect(title string, want func(from, to *npPod, port int) bool) 
 	var observed map[string]bool
 	var lastErr error
 	for attempt := 1; ; attempt++ {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), scaled(30*time.Second))
 		observed, lastErr = l.observe(ctx)
 		cancel()
 		if lastErr == nil && sameMatrix(expected, observed) {
 			t.Logf("%s: matrix as expected after %s (%d rounds)\n%s", title, time.Since(start).Round(100*time.Millisecond), attempt, l.render(expected, observed))
 			return
 		}
-		if time.Since(start) > npMatrixTimeout {
+		if time.Since(start) > scaled(npMatrixTimeout) {
 			break
 		}
 		time.Sleep(time.Second)
 	}
 	t.Fatalf("%s: observed connectivity differs from expected after %s (last probe error: %v)\n"+
 		"cell = expected/observed, '.' connects, 'X' blocked, '!' marks a difference\n%s",
-		title, npMatrixTimeout, lastErr, l.render(expected, observed))
+		title, scaled(npMatrixTimeout), lastErr, l.render(expected, observed))
 }
 
 func sameMatrix(a, b map[string]bool) bool {

@@ -104,7 +104,7 @@ func (e *env) createPods(pods ...*corev1.Pod) map[string]*corev1.Pod {
 // conditions, container states and the pod's recent events.
 func (e *env) waitPodsReady(names []string, timeout time.Duration) map[string]*corev1.Pod {
 	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), scaled(timeout))
 	defer cancel()
 	start := time.Now()
 	got := map[string]*corev1.Pod{}
