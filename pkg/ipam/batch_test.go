@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -285,4 +286,145 @@ func TestGroupCommitPartialFailure(t *testing.T) {
 		t.Errorf("%d calls succeeded, %d failed with the claim; want the latter > 0 and 100 in all", ok, forbidden)
 	}
 	assertRecorded(t, c, append(calls, call{req: req("n1", "holder")}), out, 0)
+}
+
+// TestBatchMembers: what a batch may hold besides new pods, each time
+// behind a first call whose write is held: releases (with allocations in
+// the same write), repeated keys, static IPs and ip pools.
+func TestBatchMembers(t *testing.T) {
+	held := []string{"h0", "h1", "h2", "h3"} // allocated before, pods alive
+	rel := func(pod string) call { return call{req: req("n1", pod), release: true} }
+	tests := []struct {
+		name  string
+		calls func(first Result) []call
+		// writes: the burst's block writes; left: allocations afterwards
+		writes, left int
+		check        func(t *testing.T, first Result, out []outcome)
+	}{
+		{name: "releases and allocations: one write",
+			calls: func(Result) []call {
+				return append([]call{rel("h0"), rel("h1"), rel("h2")}, allocs("n1", 5)...)
+			},
+			writes: 2, left: 6},
+		{name: "releases only: one write",
+			calls:  func(Result) []call { return []call{rel("h0"), rel("h1"), rel("h2"), rel("h3")} },
+			writes: 2, left: 0},
+		{name: "a key asked twice, and once more after its write: one address each",
+			calls: func(Result) []call {
+				return []call{{req: req("n1", "a")}, {req: req("n1", "b")}, {req: req("n1", "b")}, {req: req("n1", "a")}, {req: req("n1", "h0")}}
+			},
+			writes: 2, left: 6,
+			check: func(t *testing.T, first Result, out []outcome) {
+				if out[0].res != out[3].res || out[1].res != out[2].res || out[4].res.IP != first.IP {
+					t.Errorf("a repeated key got another address: %+v", out)
+				}
+			}},
+		{name: "static IPs and pools next to dynamic pods: no address twice",
+			calls: func(first Result) []call {
+				calls := allocs("n1", 10)
+				ip := first.IP
+				for i := 0; i < 6; i++ {
+					ip = ip.Next() // the addresses after h0..h3's, which the dynamic pods would take next
+				}
+				static := func(r *Request) { r.StaticIP = ip }
+				pool := func(r *Request) { r.Pool = []netip.Addr{first.IP, ip.Next()} }
+				return append(calls, call{req: req("n1", "s", static)}, call{req: req("n1", "p", pool)})
+			},
+			writes: 4, left: 16,
+			check: func(t *testing.T, first Result, out []outcome) {
+				s, p := out[len(out)-2].res.IP, out[len(out)-1].res.IP
+				if s != p.Prev() || !first.IP.Less(s) {
+					t.Errorf("static IP got %s, pool got %s", s, p)
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := &blockWrites{}
+			objs := []client.Object{subnetObj("net", "10.0.0.0/24")}
+			for _, p := range held {
+				objs = append(objs, podObj(p))
+			}
+			c := w.client(t, objs...)
+			a := New(c, Options{})
+			var first Result
+			for i, p := range held {
+				res, err := a.Allocate(context.Background(), req("n1", p))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if i == 0 {
+					first = res
+				}
+			}
+			before := w.count()
+			calls := tt.calls(first)
+			out := burst(t, a, w, calls)
+			for i, o := range out {
+				if o.err != nil {
+					t.Errorf("call %d (%s): %v", i, calls[i].req.Pod, o.err)
+				}
+			}
+			if got := w.count() - before; got != tt.writes {
+				t.Errorf("%d writes, want %d", got, tt.writes)
+			}
+			if n := assertUnique(t, listBlocks(t, c)); n != tt.left {
+				t.Errorf("%d allocations left, want %d", n, tt.left)
+			}
+			blocks := listBlocks(t, c)
+			for i, o := range out {
+				r := calls[i].req
+				if calls[i].release {
+					for _, b := range blocks {
+						if ip, ok := findByKey(&b, r.ContainerID, r.Interface); ok {
+							t.Errorf("%s released, still holds %s", r.Pod, ip)
+						}
+					}
+					continue
+				}
+				al := blocks[o.res.Block].Spec.Allocations[o.res.IP.String()]
+				if al.ContainerID != r.ContainerID || al.Static != (r.StaticIP.IsValid() || r.Pool != nil) {
+					t.Errorf("%s got %s, recorded as %+v", r.Pod, o.res.IP, al)
+				}
+			}
+			if tt.check != nil {
+				tt.check(t, first, out)
+			}
+		})
+	}
+}
+
+// TestBurstUnsynchronised: pods of one node allocating and releasing at
+// once, without any help to form batches: never an address twice, never
+// more than one write per request.
+func TestBurstUnsynchronised(t *testing.T) {
+	w := &blockWrites{}
+	c := w.client(t, subnetObj("net", "10.0.0.0/24"))
+	a := New(c, Options{})
+	const n = 100
+	calls := allocs("n1", n)
+	out := make([]outcome, n)
+	var wg sync.WaitGroup
+	for i := range calls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i] = calls[i].do(a)
+			if i%4 == 0 && out[i].err == nil { // deleted right away
+				out[i] = call{req: calls[i].req, release: true}.do(a)
+			}
+		}()
+	}
+	wg.Wait()
+	for i, o := range out {
+		if o.err != nil {
+			t.Errorf("p%d: %v", i, o.err)
+		}
+	}
+	if got := w.count(); got > n+n/4 {
+		t.Errorf("%d writes for %d requests", got, n+n/4)
+	}
+	if got := assertUnique(t, listBlocks(t, c)); got != n-n/4 {
+		t.Errorf("%d allocations, want %d", got, n-n/4)
+	}
 }

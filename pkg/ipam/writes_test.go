@@ -82,13 +82,14 @@ func (w *blockWrites) at(k int, h writeHook) {
 }
 
 // hold stalls the k-th write from now until open is called; entered is
-// closed when that write arrives.
+// closed when that write arrives. Like a real client's, the write fails if
+// its context ended meanwhile.
 func (w *blockWrites) hold(k int) (entered <-chan struct{}, open func()) {
 	in, gate := make(chan struct{}), make(chan struct{})
-	w.at(k, func(context.Context, client.WithWatch, *v1alpha1.IPAMBlock) error {
+	w.at(k, func(ctx context.Context, _ client.WithWatch, _ *v1alpha1.IPAMBlock) error {
 		close(in)
 		<-gate
-		return nil
+		return ctx.Err()
 	})
 	var once sync.Once
 	return in, func() { once.Do(func() { close(gate) }) }
