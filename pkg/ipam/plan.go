@@ -17,11 +17,17 @@ type plan struct {
 	isNew   map[string]bool
 	order   []string         // changed and new blocks, in the order they were touched
 	carry   map[string][]*op // block name -> ops waiting for its write
-	owner   map[allocKey]string
+	owner   map[allocKey]placed
 }
 
-// allocKey is what an allocation is asked for by.
-type allocKey struct{ containerID, iface string }
+// allocKey is what an allocation is asked for by; placed is where it is.
+type (
+	allocKey struct{ containerID, iface string }
+	placed   struct {
+		block string
+		ip    netip.Addr
+	}
+)
 
 func newPlan(blocks []*v1alpha1.IPAMBlock, now func() time.Time) *plan {
 	p := &plan{now: now, view: map[string]*v1alpha1.IPAMBlock{}, changed: map[string]bool{}, isNew: map[string]bool{},
@@ -83,11 +89,10 @@ func (p *plan) allocate(f *filler, o *op) {
 	if p.owner == nil {
 		p.owner = f.index(p)
 	}
-	if name, ok := p.owner[key]; ok {
-		ip, _ := findByKey(p.view[name], req.ContainerID, req.Interface)
-		o.res = result(f.sn, name, netip.MustParseAddr(ip))
-		if p.changed[name] || p.isNew[name] {
-			p.carry[name] = append(p.carry[name], o) // given by this batch
+	if at, ok := p.owner[key]; ok {
+		o.res = result(f.sn, at.block, at.ip)
+		if p.changed[at.block] || p.isNew[at.block] {
+			p.carry[at.block] = append(p.carry[at.block], o) // its block is written now: wait for it
 		}
 		return
 	}
@@ -97,7 +102,7 @@ func (p *plan) allocate(f *filler, o *op) {
 		return
 	}
 	setAllocation(b, ip.String(), req.allocation(req.Node, false, p.now()))
-	p.owner[key] = b.Name
+	p.owner[key] = placed{b.Name, ip}
 	o.res = result(f.sn, b.Name, ip)
 	p.carry[b.Name] = append(p.carry[b.Name], o)
 }
@@ -137,15 +142,17 @@ func newFiller(sn *Subnet, node string, blocks []*v1alpha1.IPAMBlock) *filler {
 	return f
 }
 
-// index maps the keys allocated in the subnet's blocks to their block.
-func (f *filler) index(p *plan) map[allocKey]string {
-	m := map[allocKey]string{}
+// index maps the keys allocated in the subnet's blocks to their address.
+func (f *filler) index(p *plan) map[allocKey]placed {
+	m := map[allocKey]placed{}
 	for _, b := range f.blocks {
 		if b == nil {
 			continue
 		}
-		for _, al := range p.view[b.Name].Spec.Allocations {
-			m[allocKey{al.ContainerID, al.Interface}] = b.Name
+		for s, al := range p.view[b.Name].Spec.Allocations {
+			if ip, err := netip.ParseAddr(s); err == nil {
+				m[allocKey{al.ContainerID, al.Interface}] = placed{b.Name, ip}
+			}
 		}
 	}
 	return m
