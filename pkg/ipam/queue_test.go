@@ -8,6 +8,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/kubefay/kubefay/pkg/apis/kubefay/v1alpha1"
 )
 
 // TestCancelledMember: a request whose context ends while it waits in the
@@ -20,6 +24,7 @@ func TestCancelledMember(t *testing.T) {
 		// in flight) or "written" (the batch's write in flight)
 		cancel  []int
 		when    string
+		stops   bool // the batch's context ends
 		wantErr map[int]error
 		held    []int // pods holding an address afterwards
 	}{
@@ -27,7 +32,7 @@ func TestCancelledMember(t *testing.T) {
 			wantErr: map[int]error{1: context.Canceled}, held: []int{0, 2}},
 		{name: "given up while its batch is written: gets its address", cancel: []int{1}, when: "written",
 			held: []int{0, 1, 2}},
-		{name: "every member gave up while written: the write stops", cancel: []int{1, 2}, when: "written",
+		{name: "every member gave up while written: the write stops", cancel: []int{1, 2}, when: "written", stops: true,
 			wantErr: map[int]error{1: context.Canceled, 2: context.Canceled}, held: []int{0}},
 	}
 	for _, tt := range tests {
@@ -36,9 +41,15 @@ func TestCancelledMember(t *testing.T) {
 			c := w.client(t, subnetObj("net", "10.0.0.0/24"))
 			a := New(c, Options{})
 			entered0, open0 := w.hold(1)
-			entered1, open1 := w.hold(2)
 			defer open0()
-			defer open1()
+			// the batch's write: stalled until gate closes, and failing
+			// if its context ended meanwhile
+			writing, gate := make(chan context.Context, 1), make(chan struct{})
+			w.at(2, func(ctx context.Context, _ client.WithWatch, _ *v1alpha1.IPAMBlock) error {
+				writing <- ctx
+				<-gate
+				return ctx.Err()
+			})
 			calls := allocs("n1", 3)
 			cancels := map[int]context.CancelFunc{}
 			for _, i := range tt.cancel {
@@ -61,14 +72,17 @@ func TestCancelledMember(t *testing.T) {
 					out[i] = <-got[i] // returns while p0's write is still held
 				}
 				open0()
-				open1()
+				close(gate)
 			} else {
 				open0()
-				<-entered1
+				ctx := <-writing
 				for _, i := range tt.cancel {
 					cancels[i]()
 				}
-				open1()
+				if tt.stops {
+					<-ctx.Done()
+				}
+				close(gate)
 			}
 			for i := range calls {
 				if out[i] == (outcome{}) {
