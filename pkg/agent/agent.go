@@ -79,7 +79,9 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 	if !informers.WaitForCacheSync(ctx) {
 		return fmt.Errorf("informer caches did not sync")
 	}
-	alloc := ipam.New(c, ipam.Options{Cache: informers, APIReader: c, DefaultSubnet: cfg.DefaultSubnet})
+	ipamMetrics := ipam.NewMetrics()
+	reg.MustRegister(ipamMetrics)
+	alloc := ipam.New(c, ipam.Options{Cache: informers, APIReader: c, DefaultSubnet: cfg.DefaultSubnet, Metrics: ipamMetrics})
 
 	// --- MTU, OVS bridge and ports
 	var self corev1.Node

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"net/netip"
 	"time"
 
@@ -13,7 +12,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kubefay/kubefay/pkg/apis/kubefay/v1alpha1"
-	"github.com/kubefay/kubefay/pkg/keylock"
 )
 
 // DefaultInterface is the interface a Request without one is for.
@@ -35,6 +33,11 @@ type Options struct {
 	MaxAttempts int
 	// Now is the clock stamped on allocations (default time.Now).
 	Now func() time.Time
+	// MaxBatch bounds the requests written together (0: no bound; 1 is
+	// one write per request, as before group commit).
+	MaxBatch int
+	// Metrics, if not nil, counts API writes and batch sizes.
+	Metrics *Metrics
 }
 
 // Allocator hands out and takes back addresses. It keeps no state that
@@ -46,7 +49,7 @@ type Allocator struct {
 	api    client.Reader
 	opts   Options
 	recent *recentWrites
-	nodes  keylock.Locks
+	queues queues
 }
 
 // New returns an Allocator writing through c.
@@ -63,7 +66,8 @@ func New(c client.Client, o Options) *Allocator {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Allocator{c: c, cache: o.Cache, api: o.APIReader, opts: o, recent: newRecentWrites(time.Minute, o.Now)}
+	return &Allocator{c: c, cache: o.Cache, api: o.APIReader, opts: o, recent: newRecentWrites(time.Minute, o.Now),
+		queues: queues{max: o.MaxBatch}}
 }
 
 // Request asks for the address of one interface of one pod.
@@ -102,16 +106,22 @@ type Result struct {
 }
 
 // errRetry: the view of the blocks the attempt worked from is stale; list
-// again. errBlockFull: no free address in this block. errUnchanged: the
-// block already says what we want, no write needed.
+// again. errUnchanged: the block already says what we want, no write
+// needed.
 var (
 	errRetry     = errors.New("stale view of the blocks")
-	errBlockFull = errors.New("block full")
 	errUnchanged = errors.New("unchanged")
 )
 
 // Allocate returns the address of req's interface, allocating one if this
 // container interface has none yet.
+//
+// Concurrent requests of one node in one subnet are written together (see
+// queues): the call returns once the batch holding it is written. Its
+// context only matters while it waits: a request whose context ends before
+// its batch starts is never written; once its batch started, it gets the
+// batch's outcome (the caller's rollback releases the address if it no
+// longer wants it).
 func (a *Allocator) Allocate(ctx context.Context, req Request) (Result, error) {
 	if req.Subnet == "" {
 		req.Subnet = a.opts.DefaultSubnet
@@ -126,14 +136,17 @@ func (a *Allocator) Allocate(ctx context.Context, req Request) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	// Concurrent requests of one node would all pick the same free address
-	// of the same block and all but one would conflict: let them write one
-	// after the other instead (each write takes milliseconds).
-	unlock, err := a.nodes.Lock(ctx, req.Node+"/"+sn.Name)
-	if err != nil {
-		return Result{}, err
-	}
-	defer unlock()
+	o := &op{ctx: ctx, req: &req, sn: sn}
+	a.queues.submit(queueKey(req.Node, sn.Name), o, a.runBatch)
+	return o.res, o.err
+}
+
+// queueKey names the queue of a node's blocks of a subnet.
+func queueKey(node, subnet string) string { return node + "/" + subnet }
+
+// allocateRequested gives req its requested address (StaticIP, or one of
+// Pool), retrying on a fresh view while the blocks change under it.
+func (a *Allocator) allocateRequested(ctx context.Context, sn *Subnet, req Request) (Result, error) {
 	for attempt := 0; attempt < a.opts.MaxAttempts; attempt++ {
 		blocks, err := a.blocks(ctx, sn.Name)
 		if err != nil {
@@ -144,19 +157,20 @@ func (a *Allocator) Allocate(ctx context.Context, req Request) (Result, error) {
 			return res, nil
 		}
 		var res Result
-		switch {
-		case req.StaticIP.IsValid():
+		if req.StaticIP.IsValid() {
 			res, err = a.allocateStatic(ctx, sn, blocks, req)
-		case len(req.Pool) > 0:
+		} else {
 			res, err = a.allocateIPPool(ctx, sn, blocks, req)
-		default:
-			res, err = a.allocateDynamic(ctx, sn, blocks, req)
 		}
 		if !errors.Is(err, errRetry) {
 			return res, err
 		}
 	}
-	return Result{}, newError(ReasonConflict, sn.Name, "subnet %q: gave up after %d attempts: its blocks keep changing", sn.Name, a.opts.MaxAttempts)
+	return Result{}, a.gaveUp(sn.Name)
+}
+
+func (a *Allocator) gaveUp(subnet string) error {
+	return newError(ReasonConflict, subnet, "subnet %q: gave up after %d attempts: its blocks keep changing", subnet, a.opts.MaxAttempts)
 }
 
 func (r Request) validate() error {
@@ -254,126 +268,6 @@ func (a *Allocator) blocks(ctx context.Context, subnet string) ([]*v1alpha1.IPAM
 	return out[:n], nil
 }
 
-func (a *Allocator) allocateDynamic(ctx context.Context, sn *Subnet, blocks []*v1alpha1.IPAMBlock, req Request) (Result, error) {
-	var own, others []*v1alpha1.IPAMBlock
-	var claimed []netip.Prefix
-	for _, b := range blocks {
-		p, err := blockPrefix(b)
-		if err != nil {
-			continue
-		}
-		claimed = append(claimed, p)
-		if b.Spec.Node == req.Node {
-			own = append(own, b)
-		} else {
-			others = append(others, b)
-		}
-	}
-	sortBlocks(own)
-	for _, b := range own {
-		if res, err := a.takeFrom(ctx, sn, b, req); !errors.Is(err, errBlockFull) {
-			return res, err
-		}
-	}
-	if res, err := a.claim(ctx, sn, claimed, req); !errors.Is(err, errBlockFull) {
-		return res, err
-	}
-	sortBlocks(others)
-	for _, b := range others {
-		if res, err := a.takeFrom(ctx, sn, b, req); !errors.Is(err, errBlockFull) {
-			return res, err
-		}
-	}
-	return Result{}, &Error{Reason: ReasonSubnetFull, Subnet: sn.Name,
-		Message: fmt.Sprintf("subnet %q (%s) is full: all %d allocatable addresses are in use", sn.Name, sn.CIDR, sn.Capacity())}
-}
-
-// takeFrom allocates the lowest free address of block b.
-func (a *Allocator) takeFrom(ctx context.Context, sn *Subnet, b *v1alpha1.IPAMBlock, req Request) (Result, error) {
-	var got string
-	_, err := a.update(ctx, b, func(cur *v1alpha1.IPAMBlock) error {
-		if ip, ok := findByKey(cur, req.ContainerID, req.Interface); ok {
-			got = ip
-			return errUnchanged
-		}
-		pool, err := PoolOf(sn, cur)
-		if err != nil {
-			return err
-		}
-		ip, ok := pool.Take()
-		if !ok {
-			return errBlockFull
-		}
-		got = ip.String()
-		setAllocation(cur, got, req.allocation(req.Node, false, a.opts.Now()))
-		return nil
-	})
-	if err != nil {
-		return Result{}, err
-	}
-	return result(sn, b.Name, netip.MustParseAddr(got)), nil
-}
-
-// claim creates a new block for req.Node holding req's address. Blocks are
-// tried from a point derived from the node's name, so that nodes claiming
-// at the same time rarely race for the same block.
-func (a *Allocator) claim(ctx context.Context, sn *Subnet, claimed []netip.Prefix, req Request) (Result, error) {
-	n := sn.BlockCount()
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(req.Node))
-	start := int(h.Sum32() % uint32(n))
-	for k := 0; k < n; k++ {
-		p := sn.BlockAt((start + k) % n)
-		if overlapsAny(p, claimed) {
-			continue
-		}
-		pool, err := NewPool(sn, p)
-		if err != nil {
-			return Result{}, err
-		}
-		ip, ok := pool.Take()
-		if !ok {
-			continue // only reserved or excluded addresses
-		}
-		res, err := a.create(ctx, sn, p, ip, req, false)
-		if errors.Is(err, errBlockFull) {
-			claimed = append(claimed, p)
-			continue
-		}
-		return res, err
-	}
-	return Result{}, errBlockFull
-}
-
-// create claims block p for req.Node with ip allocated to req inside it.
-// AlreadyExists records the block as seen and returns errBlockFull for a
-// block owned by another node (try the next one), errRetry for a block of
-// req.Node the cache did not show yet.
-func (a *Allocator) create(ctx context.Context, sn *Subnet, p netip.Prefix, ip netip.Addr, req Request, static bool) (Result, error) {
-	b := newBlock(sn.Name, p, req.Node)
-	b.Spec.Allocations = map[string]v1alpha1.Allocation{ip.String(): req.allocation(req.Node, static, a.opts.Now())}
-	err := a.c.Create(ctx, b)
-	if err == nil {
-		a.recent.put(b)
-		return result(sn, b.Name, ip), nil
-	}
-	if !apierrors.IsAlreadyExists(err) {
-		return Result{}, fmt.Errorf("claiming IPAM block %s: %w", b.Name, err)
-	}
-	cur := &v1alpha1.IPAMBlock{}
-	if err := a.api.Get(ctx, client.ObjectKeyFromObject(b), cur); err != nil {
-		if apierrors.IsNotFound(err) {
-			return Result{}, errRetry // deleted in between
-		}
-		return Result{}, fmt.Errorf("reading IPAM block %s: %w", b.Name, err)
-	}
-	a.recent.put(cur)
-	if cur.Spec.Node == req.Node || static {
-		return Result{}, errRetry
-	}
-	return Result{}, errBlockFull
-}
-
 // update applies fn to a copy of b and writes the result with b's
 // resourceVersion. On a conflict it reads the block again from the API and
 // reapplies fn. fn returns errUnchanged to finish without writing, or any
@@ -387,29 +281,18 @@ func (a *Allocator) update(ctx context.Context, b *v1alpha1.IPAMBlock, fn func(*
 			}
 			return nil, err
 		}
-		err := a.c.Update(ctx, cur)
-		if err == nil {
-			a.recent.put(cur)
-			return cur, nil
+		fresh, err := a.put(ctx, cur, false)
+		if !errors.Is(err, errStale) {
+			return fresh, err
 		}
-		switch {
-		case apierrors.IsNotFound(err):
-			a.recent.drop(b.Name)
-			return nil, errRetry
-		case !apierrors.IsConflict(err):
-			return nil, fmt.Errorf("updating IPAM block %s: %w", b.Name, err)
-		}
-		cur = &v1alpha1.IPAMBlock{}
-		if err := a.api.Get(ctx, client.ObjectKeyFromObject(b), cur); err != nil {
-			if apierrors.IsNotFound(err) {
-				a.recent.drop(b.Name)
-				return nil, errRetry
-			}
-			return nil, fmt.Errorf("reading IPAM block %s: %w", b.Name, err)
-		}
-		a.recent.put(cur)
+		cur = fresh
 	}
 	return nil, newError(ReasonConflict, b.Spec.Subnet, "IPAM block %s: gave up after %d conflicting writes", b.Name, a.opts.MaxAttempts)
+}
+
+func subnetFull(sn *Subnet) error {
+	return &Error{Reason: ReasonSubnetFull, Subnet: sn.Name,
+		Message: fmt.Sprintf("subnet %q (%s) is full: all %d allocatable addresses are in use", sn.Name, sn.CIDR, sn.Capacity())}
 }
 
 func setAllocation(b *v1alpha1.IPAMBlock, ip string, al v1alpha1.Allocation) {

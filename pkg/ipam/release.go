@@ -2,7 +2,6 @@ package ipam
 
 import (
 	"context"
-	"errors"
 
 	"github.com/kubefay/kubefay/pkg/apis/kubefay/v1alpha1"
 )
@@ -47,29 +46,16 @@ func (a *Allocator) releaseWhere(ctx context.Context, match func(string, v1alpha
 }
 
 // ReleaseIn removes from block b the allocations match selects and returns
-// their addresses. match is applied to the block as read from the API after
-// a conflict, so an address allocated anew in the meantime is only freed if
+// their addresses. It waits in the queue of b's node like an allocation
+// (see Allocate): releases and allocations of one node are written
+// together. match is applied to the block as read from the API after a
+// conflict, so an address allocated anew in the meantime is only freed if
 // match still selects its new holder. A block deleted meanwhile releases
 // nothing.
 func (a *Allocator) ReleaseIn(ctx context.Context, b *v1alpha1.IPAMBlock, match func(ip string, al v1alpha1.Allocation) bool) ([]string, error) {
-	var freed []string
-	_, err := a.update(ctx, b, func(cur *v1alpha1.IPAMBlock) error {
-		freed = freed[:0]
-		for ip, al := range cur.Spec.Allocations {
-			if match(ip, al) {
-				delete(cur.Spec.Allocations, ip)
-				freed = append(freed, ip)
-			}
-		}
-		if len(freed) == 0 {
-			return errUnchanged
-		}
-		return nil
-	})
-	if errors.Is(err, errRetry) {
-		return nil, nil
-	}
-	return freed, err
+	o := &op{ctx: ctx, block: b, match: match}
+	a.queues.submit(queueKey(b.Spec.Node, b.Spec.Subnet), o, a.runBatch)
+	return o.freed, o.err
 }
 
 func anyMatch(b *v1alpha1.IPAMBlock, match func(string, v1alpha1.Allocation) bool) bool {

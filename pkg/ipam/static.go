@@ -2,6 +2,7 @@ package ipam
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 
@@ -76,7 +77,23 @@ func (a *Allocator) claimIP(ctx context.Context, sn *Subnet, blocks []*v1alpha1.
 		return Result{}, newError(ReasonInvalidSubnet, sn.Name,
 			"subnet %q: block %s of %s %s overlaps blocks of another size; was the subnet's block size changed?", sn.Name, p, what, ip)
 	}
-	return a.create(ctx, sn, p, ip, req, true)
+	return a.claimBlock(ctx, sn, p, ip, req)
+}
+
+// claimBlock creates block p for req.Node with ip allocated to req inside
+// it. A block that exists already (the cache did not show it yet) is
+// errRetry.
+func (a *Allocator) claimBlock(ctx context.Context, sn *Subnet, p netip.Prefix, ip netip.Addr, req Request) (Result, error) {
+	b := newBlock(sn.Name, p, req.Node)
+	b.Spec.Allocations = map[string]v1alpha1.Allocation{ip.String(): req.allocation(req.Node, true, a.opts.Now())}
+	_, err := a.put(ctx, b, true)
+	if errors.Is(err, errStale) {
+		return Result{}, errRetry
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	return result(sn, b.Name, ip), nil
 }
 
 // checkRequested tells why ip cannot be asked for in subnet sn; what is how

@@ -127,4 +127,39 @@ func BenchmarkAllocate(b *testing.B) {
 		}
 		b.ReportMetric(float64(w.writes.Load())/float64(b.N), "writes/op")
 	})
+	// 30 pods of one (new) node at once: group commit, and one write per
+	// pod (MaxBatch 1) as the baseline.
+	const burst = 30
+	for _, m := range []struct {
+		name     string
+		maxBatch int
+	}{{"one-write-per-pod", 1}, {"batched", 0}} {
+		b.Run(fmt.Sprintf("burst-%d/%s", burst, m.name), func(b *testing.B) {
+			run++
+			w := &writeCounter{Client: c}
+			a := ipam.New(w, ipam.Options{Cache: ca, DefaultSubnet: "bench", MaxBatch: m.maxBatch})
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				node := fmt.Sprintf("bench-b%d-%d", run, i)
+				errs := make(chan error, burst)
+				var wg sync.WaitGroup
+				for p := 0; p < burst; p++ {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						id := fmt.Sprintf("%s-%d", node, p)
+						if _, err := a.Allocate(ctx, ipam.Request{Node: node, Pod: id, Namespace: "b", ContainerID: id}); err != nil {
+							errs <- err
+						}
+					}()
+				}
+				wg.Wait()
+				close(errs)
+				for err := range errs {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(w.writes.Load())/float64(b.N*burst), "writes/pod")
+		})
+	}
 }
