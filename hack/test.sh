@@ -59,7 +59,7 @@ fi
 
 # e2e_on DATAPATH: a 2-node lab on that datapath (system: UML guests), the lab e2e suite, lab down
 e2e_on() {
-  local dp=$1 log=$ROOT/_output/e2e-$1.log run=${E2E_RUN:-} scale
+  local dp=$1 log=$ROOT/_output/e2e-$1.log run=${E2E_RUN:-} scale skip
   step "lab e2e ($dp datapath)"
   if [ "$dp" = system ] && ! hack/uml deps >/dev/null; then
     [ "${CI:-}" = true ] && { echo "hack/uml deps failed"; exit 1; }
@@ -67,8 +67,11 @@ e2e_on() {
   fi
   KFLAB_DEMO=0 hack/lab up --nodes 2 --datapath "$dp"
   if [ "${KFLAB_KUBEFAY:-1}" = 0 ]; then run='^TestLab'; fi
-  scale=1; [ "$dp" = netdev ] || scale=3
-  KUBEFAY_E2E_TIME_SCALE=$scale KUBECONFIG=$(hack/lab kubeconfig) go test -count=1 -p 1 -timeout 40m -v ${run:+-run "$run"} ./test/e2e/... 2>&1 | tee "$log" | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|e2e_' || true
+  # UML nodes have one slow virtual CPU: waits stretched; two IPAM-only tests (6.9 and 2.4 min
+  # there, no datapath in what they assert) run on netdev only
+  scale=1 skip=""
+  [ "$dp" = netdev ] || { scale=3; skip='^(TestAgentKilledDuringPodCreation|TestStatefulSetIPPool)$'; }
+  KUBEFAY_E2E_TIME_SCALE=$scale KUBECONFIG=$(hack/lab kubeconfig) go test -count=1 -p 1 -timeout 40m -v ${run:+-run "$run"} ${skip:+-skip "$skip"} ./test/e2e/... 2>&1 | tee "$log" | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|e2e_' || true
   step "lab down ($dp)"
   hack/lab down
   grep -qE '^(FAIL|panic)' "$log" && { echo "e2e ($dp) failed: see $log"; tail -50 "$log"; exit 1; }

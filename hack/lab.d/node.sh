@@ -140,14 +140,23 @@ ovs_vswitchd_start() {
   wait_for 20 test -S "$(node_dir "$n")/fs/run-openvswitch/ovs-vswitchd.ctl" || die "ovs-vswitchd[$n] did not start"
 }
 
-# Restart the way a production node should: with flow-restore-wait set, a
-# (kernel-datapath) vswitchd keeps forwarding on its datapath flows until the
-# kubefay agent has re-installed br-int's flows and clears the flag.
+# Restart the way a production node should: with flow-restore-wait set, a (kernel-datapath)
+# vswitchd keeps forwarding on its datapath flows until the kubefay agent has re-installed
+# br-int's flows and clears the flag. HOW: exit (graceful, `ovs-appctl exit` as ovs-ctl and
+# systemd stop it; a SIGTERM would purge the datapath flows) or kill (kill -9, a crash).
 ovs_restart() {
-  local n=$1
-  if node_uml "$n"; then uml_daemon "$n" restart-ovs; return; fi
+  local n=$1 how=${2:-exit} pid
+  if node_uml "$n"; then
+    if [ "$how" = kill ]; then uml_daemon "$n" kill-ovs; else uml_daemon "$n" restart-ovs; fi
+    return
+  fi
   if vsctl "$n" br-exists br-int; then
     vsctl "$n" --no-wait set Open_vSwitch . other_config:flow-restore-wait=true
+  fi
+  pid=$(pid_live "$(node_pidfile "$n" ovs-vswitchd)") || pid=""
+  if [ -n "$pid" ]; then
+    if [ "$how" = kill ]; then kill -9 "$pid"; else nsx "$n" ovs-appctl -T 10 -t /run/openvswitch/ovs-vswitchd.ctl exit || kill "$pid"; fi
+    for _ in $(seq 100); do alive "$pid" || break; sleep 0.1; done
   fi
   stop_pidfiles 10 "$(node_pidfile "$n" ovs-vswitchd)"
   rm -f "$(node_dir "$n")/fs/run-openvswitch/ovs-vswitchd.ctl"

@@ -87,8 +87,16 @@ uml_exec() {
   return "$rc"
 }
 
-# uml_daemon NODE restart-ovs|restart-ovsdb|rejoin: the lab's drills, done by node.sh in the guest
-uml_daemon() { uml_exec "$1" /bin/bash "$ROOT/hack/uml.d/node.sh" "$(node_dir "$1")" "$2"; }
+# uml_daemon NODE restart-ovs|kill-ovs|restart-ovsdb|rejoin: the lab's drills, done by node.sh in
+# the guest. From a fresh copy: the guest's hostfs caches files it read, an edited node.sh may
+# read as its old self there.
+uml_daemon() {
+  local d rc=0
+  d=$(node_dir "$1"); cp "$ROOT/hack/uml.d/node.sh" "$d/exec/node-$$.sh"
+  uml_exec "$1" /bin/bash "$d/exec/node-$$.sh" "$d" "$2" || rc=$?
+  rm -f "$d/exec/node-$$.sh"
+  return "$rc"
+}
 
 uml_image_up() { "$ROOT/hack/uml" deps && "$ROOT/hack/uml" rootfs >/dev/null; }
 

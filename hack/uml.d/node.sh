@@ -1,7 +1,8 @@
 #!/bin/bash
 # Runs inside a hack/uml guest (hack/lab up --datapath=system): the guest as a lab node.
 #   node.sh CONF_DIR [boot]        set the node up, then serve hack/lab exec until the guest stops
-#   node.sh CONF_DIR restart-ovs   restart ovs-vswitchd with flow-restore-wait (crash drill)
+#   node.sh CONF_DIR restart-ovs   restart ovs-vswitchd with flow-restore-wait (graceful exit)
+#   node.sh CONF_DIR kill-ovs      the same after kill -9 (crash drill)
 #   node.sh CONF_DIR restart-ovsdb restart ovsdb-server
 #   node.sh CONF_DIR rejoin        restart kubelet and kube-proxy
 # CONF_DIR (the host's node directory, through hostfs) holds node.env (NODE, IP, GW, K8S_BIN,
@@ -14,12 +15,14 @@ logs=$conf/logs
 say() { echo "kf-node[$NODE]: $*"; }
 up() { cut -d' ' -f1 /proc/uptime; }
 
+# running PID: alive and not a zombie (orphans are reaped late by the guest's PID 1)
+running() { [ -e "/proc/$1" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 # stop PIDFILE: TERM, then KILL after 10 s
 stop() {
   local p
   p=$(cat "$1" 2>/dev/null) || return 0
   kill "$p" 2>/dev/null || return 0
-  for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || return 0; sleep 0.1; done
+  for _ in $(seq 100); do running "$p" || return 0; sleep 0.1; done
   kill -9 "$p" 2>/dev/null || true
 }
 # daemon NAME CMD...: start CMD detached, pid in /run/NAME.pid, output in CONF_DIR/logs/NAME.log
@@ -121,13 +124,18 @@ boot() {
 
 case ${2:-boot} in
   boot) boot ;;
-  restart-ovs)
+  restart-ovs|kill-ovs)
     # like hack/lab restart-ovs on netdev nodes: the kernel keeps forwarding on its datapath flows
-    # until the agent has re-installed br-int's flows and cleared the flag
+    # until the agent has re-installed br-int's flows and cleared the flag. restart: a graceful
+    # exit (ovs-appctl exit, as ovs-ctl and systemd do; SIGTERM would purge the datapath flows);
+    # kill: SIGKILL (a crash)
     if ovs-vsctl --timeout=30 br-exists br-int; then
       ovs-vsctl --timeout=30 --no-wait set Open_vSwitch . other_config:flow-restore-wait=true
     fi
-    stop /run/openvswitch/ovs-vswitchd.pid; rm -f /run/openvswitch/ovs-vswitchd.ctl
+    pid=$(cat /run/openvswitch/ovs-vswitchd.pid)
+    if [ "$2" = kill-ovs ]; then kill -9 "$pid"; else ovs-appctl -T 10 -t /run/openvswitch/ovs-vswitchd.ctl exit || kill "$pid"; fi
+    for _ in $(seq 100); do running "$pid" || break; sleep 0.1; done
+    rm -f /run/openvswitch/ovs-vswitchd.ctl
     vswitchd_up ;;
   restart-ovsdb)
     stop /run/openvswitch/ovsdb-server.pid

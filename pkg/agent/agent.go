@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -122,12 +121,13 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 
 	// --- OpenFlow: every (re)connection re-reads the installed flows and converges
 	var flows *flowsync.Syncer[*of.Flow]
-	var connects atomic.Int64
+	var sess ofSession
 	sync := newSyncLoop()
 	conn, err := of.Connect(ctx, of.Config{
 		Target: "unix:" + filepath.Join(cfg.OVSRunDir, cfg.Bridge+".mgmt"),
+		OnDisconnect: func(error) { sess.disconnected() },
 		OnConnect: func(ctx context.Context, _ *of.Conn) error {
-			connects.Add(1)
+			sess.connected()
 			if flows != nil {
 				flows.Invalidate()
 				sync.trigger()
@@ -204,7 +204,7 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 				return fmt.Errorf("flows: %w", err)
 			}
 		}
-		if err := finishFlowRestore(ctx, flows, vs, &connects); err != nil {
+		if err := finishFlowRestore(ctx, flows, vs, &sess); err != nil {
 			h.setNotReady(err.Error())
 			return err
 		}

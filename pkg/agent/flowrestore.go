@@ -2,33 +2,61 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 
 	"k8s.io/klog/v2"
 
 	"github.com/kubefay/kubefay/pkg/agent/flowsync"
-	of "github.com/kubefay/kubefay/pkg/ovs/openflow"
-	"github.com/kubefay/kubefay/pkg/ovs/ovsdb"
 )
+
+// ofSession tracks the agent's OpenFlow connection to ovs-vswitchd: how many
+// times it (re)connected and whether it is connected now.
+type ofSession struct {
+	connects atomic.Int64
+	up       atomic.Bool
+}
+
+func (s *ofSession) connected()    { s.connects.Add(1); s.up.Store(true) }
+func (s *ofSession) disconnected() { s.up.Store(false) }
+
+// restoreFlag is OVS's other_config:flow-restore-wait (ovsdb.VSwitch).
+type restoreFlag interface {
+	FlowRestoreWait() bool
+	ClearFlowRestoreWait(ctx context.Context) error
+}
+
+// flowSyncer is the part of flowsync.Syncer finishFlowRestore uses.
+type flowSyncer interface {
+	Sync(ctx context.Context) (flowsync.Stats, error)
+}
+
+// errVswitchdAway: no OpenFlow session, so nothing proves the flows are in
+// the ovs-vswitchd that will read the flag.
+var errVswitchdAway = errors.New("ovs-vswitchd is not connected: flow-restore-wait stays until its flows are installed")
 
 // finishFlowRestore ends ovs-vswitchd's flow-restore-wait once every desired
 // flow is installed on the current connection: a vswitchd (re)started with
 // other_config:flow-restore-wait=true keeps the kernel datapath's flows and
-// forwards on them until then. connects counts OpenFlow (re)connections: if
-// vswitchd restarted during the sync, the flag stays for the next sync.
-func finishFlowRestore(ctx context.Context, flows *flowsync.Syncer[*of.Flow], vs *ovsdb.VSwitch, connects *atomic.Int64) error {
-	if !vs.FlowRestoreWait() {
+// forwards on them until then. Never while disconnected (vswitchd stopped,
+// about to start with the flag: a sync then is answered from the cache), and
+// not if vswitchd reconnected during the sync: the flag stays for the next.
+func finishFlowRestore(ctx context.Context, flows flowSyncer, flag restoreFlag, sess *ofSession) error {
+	if !flag.FlowRestoreWait() {
 		return nil
 	}
-	before := connects.Load()
+	if !sess.up.Load() {
+		return errVswitchdAway
+	}
+	before := sess.connects.Load()
 	if _, err := flows.Sync(ctx); err != nil { // full after a reconnect, no-op otherwise
 		return fmt.Errorf("flows before clearing flow-restore-wait: %w", err)
 	}
-	if connects.Load() != before {
+	if sess.connects.Load() != before || !sess.up.Load() {
 		return fmt.Errorf("ovs-vswitchd reconnected while flows were restored; syncing again")
 	}
-	if err := vs.ClearFlowRestoreWait(ctx); err != nil {
+	if err := flag.ClearFlowRestoreWait(ctx); err != nil {
 		return err
 	}
 	klog.InfoS("flows restored, cleared OVS flow-restore-wait")
