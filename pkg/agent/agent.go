@@ -124,7 +124,7 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 	var sess ofSession
 	sync := newSyncLoop()
 	conn, err := of.Connect(ctx, of.Config{
-		Target: "unix:" + filepath.Join(cfg.OVSRunDir, cfg.Bridge+".mgmt"),
+		Target:       "unix:" + filepath.Join(cfg.OVSRunDir, cfg.Bridge+".mgmt"),
 		OnDisconnect: func(error) { sess.disconnected() },
 		OnConnect: func(ctx context.Context, _ *of.Conn) error {
 			sess.connected()
