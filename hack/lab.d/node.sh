@@ -143,7 +143,7 @@ ovs_vswitchd_start() {
 # Restart the way a production node should: with flow-restore-wait set, a (kernel-datapath)
 # vswitchd keeps forwarding on its datapath flows until the kubefay agent has re-installed
 # br-int's flows and clears the flag. HOW: exit (graceful, `ovs-appctl exit` as ovs-ctl and
-# systemd stop it; a SIGTERM would purge the datapath flows) or kill (kill -9, a crash).
+# systemd stop it) or kill (kill -9, a crash).
 ovs_restart() {
   local n=$1 how=${2:-exit} pid
   if node_uml "$n"; then

@@ -127,7 +127,7 @@ case ${2:-boot} in
   restart-ovs|kill-ovs)
     # like hack/lab restart-ovs on netdev nodes: the kernel keeps forwarding on its datapath flows
     # until the agent has re-installed br-int's flows and cleared the flag. restart: a graceful
-    # exit (ovs-appctl exit, as ovs-ctl and systemd do; SIGTERM would purge the datapath flows);
+    # exit (ovs-appctl exit, as ovs-ctl and systemd do);
     # kill: SIGKILL (a crash)
     if ovs-vsctl --timeout=30 br-exists br-int; then
       ovs-vsctl --timeout=30 --no-wait set Open_vSwitch . other_config:flow-restore-wait=true
