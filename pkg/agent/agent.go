@@ -181,6 +181,7 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 		return fmt.Errorf("restore pod flows: %w", err)
 	}
 	go removeStale(ctx, handler, h.Ready, stale)
+	go sweepFinishedPods(ctx, handler, ports, informers, c, finishedPodsSweep)
 	watch(ctx, informers, sync.trigger, &v1alpha1.SubNet{}, &v1alpha1.IPAMBlock{}, &corev1.Node{})
 	go sync.run(ctx, func(ctx context.Context) error {
 		v, err := readView(ctx, informers)

@@ -18,7 +18,8 @@ import (
 // agent started, from the external IDs on their OVS ports, so that the
 // first sync keeps their flows instead of deleting them. Ports of pods that
 // no longer exist (deleted while the agent was down; a re-created pod with
-// the same name has another UID) are removed with their veth and address.
+// the same name has another UID) or finished (Succeeded/Failed) are removed
+// with their veth and address.
 //
 // It returns the DEL requests for the stale ports; the caller runs them after
 // the first node sync, so that their flow sync does not race the node flows.
@@ -31,9 +32,10 @@ func restorePods(ctx context.Context, h *CNIHandler, ports Ports, pods client.Re
 	if err := pods.List(ctx, &podList); err != nil {
 		return nil, err
 	}
-	live := map[string]string{} // namespace/name -> UID
-	for _, p := range podList.Items {
-		live[p.Namespace+"/"+p.Name] = string(p.UID)
+	live := map[string]*corev1.Pod{} // namespace/name
+	for i := range podList.Items {
+		p := &podList.Items[i]
+		live[p.Namespace+"/"+p.Name] = p
 	}
 	restored := 0
 	var stale []*api.Request
@@ -45,10 +47,8 @@ func restorePods(ctx context.Context, h *CNIHandler, ports Ports, pods client.Re
 			klog.InfoS("pod port without usable identity, leaving it to GC", "port", p.Name)
 			continue
 		}
-		uid, ok := live[ids[ExternalIDNamespace]+"/"+ids[ExternalIDPod]]
-		if !ok || (ids[ExternalIDPodUID] != "" && ids[ExternalIDPodUID] != uid) {
-			stale = append(stale, &api.Request{Command: api.CommandDel, ContainerID: ids[ExternalIDContainerID],
-				IfName: ids[ExternalIDInterface]})
+		if podDone(ids, live[ids[ExternalIDNamespace]+"/"+ids[ExternalIDPod]]) != "" {
+			stale = append(stale, portDel(ids))
 			continue
 		}
 		h.Flows.Set(podOwner(ids[ExternalIDContainerID], ids[ExternalIDInterface]), pipeline.PodFlows(pipeline.Pod{
