@@ -174,10 +174,14 @@ cp_up() {
 }
 
 cp_down() {
-  local c files=()
+  local c files=() fwd
+  fwd=$(pid_live "$(cp_pidfile apiserver-forwarder)") || fwd=""
   # stop in one go (TERM to all, then KILL after the grace period)
   for c in "${CP_COMPONENTS[@]}"; do files+=("$(cp_pidfile "$c")"); done
   stop_pidfiles 10 "${files[@]}"
+  # the forwarder's per-connection children outlive it while their peer never closes (a UML
+  # node stopped abruptly leaves its half of each connection open): they share its session
+  [ -z "$fwd" ] || pkill -KILL -s "$fwd" -x socat 2>/dev/null || true
   # registry lost (e.g. /run/kubefay-lab removed by hand): find our daemons by the ports
   # they listen on, and only if their executable is the lab's own binary.
   local port owner exe pids=()
@@ -187,8 +191,9 @@ cp_down() {
       [[ $exe == "$K8S_BIN"/* ]] && pids+=("$owner")
     done
   done
-  for owner in $(ss -Hltnp "src $GW_IP:6443" 2>/dev/null | grep -oE 'pid=[0-9]+' | cut -d= -f2 | sort -u); do
-    pids+=("$owner")
+  for owner in $(ss -Htnp "src $GW_IP:6443" 2>/dev/null | grep -oE 'pid=[0-9]+' | cut -d= -f2 | sort -u) \
+    $(ss -Hltnp "src $GW_IP:6443" 2>/dev/null | grep -oE 'pid=[0-9]+' | cut -d= -f2 | sort -u); do
+    [ "$(cat "/proc/$owner/comm" 2>/dev/null)" = socat ] && pids+=("$owner")
   done
   kill_pids 10 "${pids[@]}"
   rm -rf "$CPD" "$KUBECONFIG_FILE"
