@@ -127,6 +127,6 @@ host_snapshot() {
   echo "## iptables"; iptables-save 2>/dev/null | grep -v '^#' | sed 's/\[[0-9]*:[0-9]*\]//' | sort
   echo "## sysctls"; for s in "${GLOBAL_SYSCTLS[@]}" net.ipv4.ip_forward; do echo "$s=$(sysctl -n "$s")"; done
   # processes that already exited but are not reaped yet (state Z) do not count
-  echo "## processes"; ps -eo stat=,comm= | awk '$1 !~ /^Z/ {print $2}' | grep -E '^(etcd|kube-|kubelet|containerd|ovs|socat|agnhost|kubefay)' | sort | uniq -c
+  echo "## processes"; ps -eo stat=,comm= | awk '$1 !~ /^Z/ {print $2}' | grep -E '^(etcd|kube-|kubelet|containerd|ovs|socat|agnhost|kubefay|linux\.uml)' | sort | uniq -c
   return 0
 }
