@@ -102,10 +102,6 @@ func sweepFinishedPods(ctx context.Context, h *CNIHandler, ports Ports, cache, a
 		if err != nil {
 			klog.ErrorS(err, "sweep of finished pods' ports")
 		}
-		for _, req := range dels {
-			if err := h.Del(ctx, req); err != nil {
-				klog.ErrorS(err, "remove the port of a finished pod", "container", short(req.ContainerID))
-			}
-		}
+		removeStale(ctx, h, h.Initialized, dels)
 	}
 }

@@ -60,7 +60,7 @@ func restorePods(ctx context.Context, h *CNIHandler, ports Ports, pods client.Re
 	return stale, nil
 }
 
-// removeStale deletes the ports of gone pods once the node is set up.
+// removeStale deletes the ports of gone or finished pods once the node is set up.
 func removeStale(ctx context.Context, h *CNIHandler, ready func() bool, stale []*api.Request) {
 	if len(stale) == 0 {
 		return
@@ -74,9 +74,9 @@ func removeStale(ctx context.Context, h *CNIHandler, ready func() bool, stale []
 	}
 	for _, req := range stale {
 		if err := h.Del(ctx, req); err != nil {
-			klog.ErrorS(err, "remove the port of a pod that is gone", "container", short(req.ContainerID))
+			klog.ErrorS(err, "remove the port of a pod that is gone or finished", "container", short(req.ContainerID))
 		} else {
-			klog.InfoS("removed the port of a pod that is gone", "container", short(req.ContainerID))
+			klog.InfoS("removed the port of a pod that is gone or finished", "container", short(req.ContainerID))
 		}
 	}
 }
