@@ -197,4 +197,13 @@ nsx() {
   if node_uml "$n"; then uml_exec "$n" "$@"; return; fi
   nsenter --net="/run/netns/$(node_ns "$n")" --mount="$(node_mntns "$n")" -- "$@"
 }
+# pod_nsx NODE IP CMD...: run CMD on NODE in the network namespace that holds IP (a pod's, found
+# through its sandbox's pause process)
+pod_nsx() {
+  local n=$1 ip=$2; shift 2
+  # shellcheck disable=SC2016 # expanded on the node
+  nsx "$n" sh -c 'ip=$1; shift; for p in $(pgrep -x pause); do
+    if nsenter -t "$p" -n ip -4 -o addr show 2>/dev/null | grep -q " $ip/"; then exec nsenter -t "$p" -n "$@"; fi
+  done; echo "no pod netns holds $ip" >&2; exit 2' sh "$ip" "$@"
+}
 valid_node_name() { [[ $1 =~ ^[a-z0-9]([a-z0-9-]{0,9}[a-z0-9])?$ ]] && [ "$1" != ext ]; }

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
@@ -99,10 +98,7 @@ func TestAPIServerOutage(t *testing.T) {
 }
 
 // pingFromPod pings dst (3 echoes, one answer is enough) from src's network
-// namespace, entered on its node (hack/lab exec: no API server needed).
+// namespace, entered on its node (hack/lab exec-pod: no API server needed).
 func pingFromPod(src *corev1.Pod, dst string) (string, error) {
-	script := fmt.Sprintf(`for p in $(pgrep -x pause); do
-  if nsenter -t $p -n ip -4 -o addr show 2>/dev/null | grep -q " %s/"; then exec nsenter -t $p -n ping -n -c 3 -i 0.3 -W 2 %s; fi
-done; echo "no pod netns holds %s"; exit 2`, src.Status.PodIP, dst, src.Status.PodIP)
-	return labExec(time.Minute, src.Spec.NodeName, "sh", "-c", script)
+	return labExec(time.Minute, "exec-pod", src.Spec.NodeName, src.Status.PodIP, "ping", "-n", "-c", "3", "-i", "0.3", "-W", "2", dst)
 }

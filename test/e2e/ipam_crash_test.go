@@ -104,7 +104,7 @@ func TestAgentKilledDuringPodCreation(t *testing.T) {
 func killAgent(t *testing.T, node string) string {
 	t.Helper()
 	script := `me=$(readlink /proc/self/ns/net); for p in $(pgrep -x kubefay-agent); do [ "$(readlink /proc/$p/ns/net)" = "$me" ] && kill -9 $p && echo $p; done; true`
-	out, err := labExec(time.Minute, node, "sh", "-c", script)
+	out, err := labExec(time.Minute, "exec", node, "sh", "-c", script)
 	if err != nil || out == "" {
 		missing(t, fmt.Sprintf("cannot find/kill the kubefay-agent of %s (hack/lab exec): %v %s", node, err, out))
 	}

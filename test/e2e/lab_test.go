@@ -185,33 +185,34 @@ func disruptive(t *testing.T) {
 // runLab runs hack/lab with args (e.g. "restart-ovs", "node1") from the repo
 // root (found from the test's working directory, test/e2e) and returns its
 // combined output.
-// labExec runs CMD on a lab node (hack/lab exec), returning its trimmed
-// output (stdout and stderr) and error, for callers that handle failures.
-func labExec(timeout time.Duration, node string, cmd ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	c := exec.CommandContext(ctx, filepath.Join("..", "..", "hack", "lab"), append([]string{"exec", node}, cmd...)...)
-	out, err := c.CombinedOutput()
-	return strings.TrimSpace(string(out)), err
-}
-
 func runLab(t *testing.T, timeout time.Duration, args ...string) string {
 	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	script := filepath.Join(root, "hack", "lab")
-	if _, err := os.Stat(script); err != nil {
+	if _, err := os.Stat(filepath.Join("..", "..", "hack", "lab")); err != nil {
 		missing(t, "lab script not found: "+err.Error())
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, script, args...)
-	cmd.Dir = root
-	out, err := cmd.CombinedOutput()
+	out, err := labCmd(timeout, args...)
 	if err != nil {
 		t.Fatalf("hack/lab %s: %v (timeout %s)\n%s", strings.Join(args, " "), err, timeout, out)
 	}
 	return string(out)
+}
+
+// labExec runs hack/lab ARGS (e.g. exec NODE CMD...), returning its trimmed
+// output (stdout and stderr) and error, for callers that handle failures.
+func labExec(timeout time.Duration, args ...string) (string, error) {
+	out, err := labCmd(timeout, args...)
+	return strings.TrimSpace(string(out)), err
+}
+
+// labCmd runs hack/lab ARGS from the repository root under a timeout.
+func labCmd(timeout time.Duration, args ...string) ([]byte, error) {
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(root, "hack", "lab"), args...)
+	cmd.Dir = root
+	return cmd.CombinedOutput()
 }
