@@ -31,7 +31,8 @@ ENV
   rm -f "$d/up"
   ip link del "$tap" 2>/dev/null || true
   ip tuntap add "$tap" mode tap
-  ip link set "$tap" master "$BR" up
+  # a long queue: the guest is a process on a shared host, a burst must wait for it to run, not drop
+  ip link set "$tap" master "$BR" txqueuelen 10000 up
   spawn "$(node_pidfile "$n" uml)" "$(node_log "$n" console)" \
     "$ROOT/hack/uml" run --mem "$UML_NODE_MEM" --timeout 2592000 --tap "$tap,mac=$(idx_mac "$idx")" \
     -- /bin/bash "$ROOT/hack/uml.d/node.sh" "$d"
