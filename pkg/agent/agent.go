@@ -124,10 +124,19 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 	var sess ofSession
 	sync := newSyncLoop()
 	conn, err := of.Connect(ctx, of.Config{
-		Target:       "unix:" + filepath.Join(cfg.OVSRunDir, cfg.Bridge+".mgmt"),
-		OnDisconnect: func(error) { sess.disconnected() },
+		Target: "unix:" + filepath.Join(cfg.OVSRunDir, cfg.Bridge+".mgmt"),
+		// A restarted ovs-vswitchd handles no new flow (no ARP, no new
+		// connection) until the agent has reinstalled its flows and cleared
+		// flow-restore-wait: retrying a local socket every second at most
+		// keeps that window short.
+		MaxBackoff: time.Second,
+		OnDisconnect: func(err error) {
+			sess.disconnected()
+			klog.InfoS("OpenFlow connection to ovs-vswitchd lost", "bridge", cfg.Bridge, "err", err)
+		},
 		OnConnect: func(ctx context.Context, _ *of.Conn) error {
 			sess.connected()
+			klog.InfoS("OpenFlow connected to ovs-vswitchd", "bridge", cfg.Bridge, "connects", sess.connects.Load())
 			if flows != nil {
 				flows.Invalidate()
 				sync.trigger()
@@ -183,29 +192,32 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 	go removeStale(ctx, handler, h.Ready, stale)
 	go sweepFinishedPods(ctx, handler, ports, informers, c, finishedPodsSweep)
 	watch(ctx, informers, sync.trigger, &v1alpha1.SubNet{}, &v1alpha1.IPAMBlock{}, &corev1.Node{})
-	go sync.run(ctx, func(ctx context.Context) error {
-		v, err := readView(ctx, informers)
-		if err != nil {
-			return err
-		}
-		addr, err := holdNodeAddress(ctx, alloc, nodeAddrReq, ns.NodeAddress)
-		if err != nil {
-			h.setNotReady(err.Error())
-			return err
-		}
-		ns.NodeAddress = addr
-		if err := ns.Sync(ctx, v); err != nil {
-			h.setNotReady(err.Error())
-			return err
-		}
-		if !h.Initialized() { // the desired state is complete now
+	steps := nodeSyncSteps{
+		initialized: h.Initialized,
+		restoring:   vs.FlowRestoreWait,
+		restore:     func(ctx context.Context) error { return finishFlowRestore(ctx, flows, vs, &sess) },
+		node: func(ctx context.Context) error {
+			v, err := readView(ctx, informers)
+			if err != nil {
+				return err
+			}
+			addr, err := holdNodeAddress(ctx, alloc, nodeAddrReq, ns.NodeAddress)
+			if err != nil {
+				return err
+			}
+			ns.NodeAddress = addr
+			return ns.Sync(ctx, v)
+		},
+		first: func(ctx context.Context) error { // the desired state is complete now
 			flows.ReleaseDeletes()
 			if _, err := flows.Sync(ctx); err != nil {
-				h.setNotReady(err.Error())
 				return fmt.Errorf("flows: %w", err)
 			}
-		}
-		if err := finishFlowRestore(ctx, flows, vs, &sess); err != nil {
+			return nil
+		},
+	}
+	go sync.run(ctx, func(ctx context.Context) error {
+		if err := steps.run(ctx); err != nil {
 			h.setNotReady(err.Error())
 			return err
 		}

@@ -62,3 +62,34 @@ func finishFlowRestore(ctx context.Context, flows flowSyncer, flag restoreFlag, 
 	klog.InfoS("flows restored, cleared OVS flow-restore-wait")
 	return nil
 }
+
+// nodeSyncSteps orders one node sync.
+type nodeSyncSteps struct {
+	initialized func() bool                 // a first complete sync is done
+	restoring   func() bool                 // ovs-vswitchd waits for flows (flow-restore-wait)
+	restore     func(context.Context) error // finishFlowRestore: flows, then clear the flag
+	node        func(context.Context) error // host network and node flows (NodeSync)
+	first       func(context.Context) error // the first complete flow sync (deletes released)
+}
+
+// run: node state, the first complete flow sync, then the end of a flow
+// restore. Except after an ovs-vswitchd restart on an initialized agent:
+// the new vswitchd handles no new traffic (no ARP, no new connection) until
+// the flag is cleared, and the flow syncer already holds every desired flow,
+// so the flows are restored first, before seconds of host-network work.
+func (s nodeSyncSteps) run(ctx context.Context) error {
+	if s.initialized() && s.restoring() {
+		if err := s.restore(ctx); err != nil {
+			return err
+		}
+	}
+	if err := s.node(ctx); err != nil {
+		return err
+	}
+	if !s.initialized() {
+		if err := s.first(ctx); err != nil {
+			return err
+		}
+	}
+	return s.restore(ctx)
+}

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/kubefay/kubefay/pkg/agent/flowsync"
@@ -61,6 +62,39 @@ func TestFinishFlowRestore(t *testing.T) {
 			}
 			if flag.cleared != tc.wantCleared {
 				t.Fatalf("cleared = %v, want %v (err %v)", flag.cleared, tc.wantCleared, err)
+			}
+		})
+	}
+}
+
+func TestNodeSyncStepsOrder(t *testing.T) {
+	for _, tc := range []struct {
+		name                   string
+		initialized, restoring bool
+		want                   []string
+	}{
+		{"agent start", false, false, []string{"node", "first", "restore"}},
+		// the agent started while vswitchd waits: the desired state is not
+		// complete before the first sync, restoring then would delete flows
+		{"agent start, vswitchd waiting", false, true, []string{"node", "first", "restore"}},
+		{"steady state", true, false, []string{"node", "restore"}},
+		{"vswitchd restarted", true, true, []string{"restore", "node", "restore"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			step := func(name string) func(context.Context) error {
+				return func(context.Context) error { got = append(got, name); return nil }
+			}
+			s := nodeSyncSteps{
+				initialized: func() bool { return tc.initialized },
+				restoring:   func() bool { return tc.restoring },
+				restore:     step("restore"), node: step("node"), first: step("first"),
+			}
+			if err := s.run(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("steps %v, want %v", got, tc.want)
 			}
 		})
 	}
