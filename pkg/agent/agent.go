@@ -91,7 +91,7 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 	if !nodeIP.IsValid() {
 		return fmt.Errorf("node %s reports no IPv4 InternalIP", node)
 	}
-	mtu, err := nodenet.MTU(cfg.MTU, nodeIP.AsSlice(), config.TunnelOverhead)
+	mtu, err := nodenet.MTU(cfg.MTU, nodeIP.AsSlice(), nodenet.TunnelOverhead)
 	if err != nil {
 		return fmt.Errorf("pod MTU: %w", err)
 	}
@@ -221,7 +221,6 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 			h.setNotReady(err.Error())
 			return err
 		}
-		h.synced()
 		h.setReady()
 		return nil
 	})

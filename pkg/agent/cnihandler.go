@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/kubefay/kubefay/pkg/containerid"
 	"net"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/containernetworking/cni/pkg/types"
@@ -139,7 +139,7 @@ func (h *CNIHandler) Add(ctx context.Context, req *api.Request) (res *current.Re
 	if err != nil {
 		return nil, api.TryAgainLater("install flows of %s/%s: %v", pod.Namespace, pod.Name, err)
 	}
-	klog.InfoS("pod network added", "pod", klog.KRef(pod.Namespace, pod.Name), "container", short(req.ContainerID),
+	klog.InfoS("pod network added", "pod", klog.KRef(pod.Namespace, pod.Name), "container", containerid.Short(req.ContainerID),
 		"ip", alloc.IP, "subnet", alloc.Subnet, "port", hostIf, "ofport", ofport, "duration", time.Since(start),
 		"tIPAM", phases[0], "tVeth", phases[1], "tOVSPort", phases[2], "tFlows", phases[3])
 	return result(req, alloc, wired), nil
@@ -197,7 +197,7 @@ func (h *CNIHandler) Del(ctx context.Context, req *api.Request) error {
 		h.Policy.Detach(req.Pod.Namespace, req.Pod.Name)
 	}
 	if _, err := h.Flows.Sync(ctx); err != nil {
-		return api.TryAgainLater("remove flows of container %s: %v", short(req.ContainerID), err)
+		return api.TryAgainLater("remove flows of container %s: %v", containerid.Short(req.ContainerID), err)
 	}
 	if err := h.Ports.DeletePort(ctx, hostIf); err != nil {
 		return api.TryAgainLater("delete port %s: %v", hostIf, err)
@@ -206,9 +206,9 @@ func (h *CNIHandler) Del(ctx context.Context, req *api.Request) error {
 		return fmt.Errorf("delete veth %s: %w", hostIf, err)
 	}
 	if err := h.IPAM.Release(ctx, req.ContainerID, ifName); err != nil {
-		return api.TryAgainLater("release address of container %s: %v", short(req.ContainerID), err)
+		return api.TryAgainLater("release address of container %s: %v", containerid.Short(req.ContainerID), err)
 	}
-	klog.InfoS("pod network deleted", "pod", req.Pod.String(), "container", short(req.ContainerID), "duration", time.Since(start))
+	klog.InfoS("pod network deleted", "pod", req.Pod.String(), "container", containerid.Short(req.ContainerID), "duration", time.Since(start))
 	return nil
 }
 
@@ -244,7 +244,7 @@ func (h *CNIHandler) Check(ctx context.Context, req *api.Request) error {
 		}
 		return h.Plumbing.Check(ctx, spec)
 	}
-	return fmt.Errorf("container %s has no kubefay port %s", short(req.ContainerID), hostIf)
+	return fmt.Errorf("container %s has no kubefay port %s", containerid.Short(req.ContainerID), hostIf)
 }
 
 // initialized refuses a request until the agent knows the node's complete
@@ -295,11 +295,4 @@ func (h *CNIHandler) event(pod PodRef, reason, msg string) {
 	if h.Events != nil {
 		h.Events(pod.Namespace, pod.Name, reason, msg)
 	}
-}
-
-func short(id string) string {
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return strings.TrimSpace(id)
 }

@@ -17,15 +17,13 @@ import (
 // health is the agent's readiness and liveness state, served with the
 // Prometheus metrics on one address (config metricsAddr).
 type health struct {
-	ready    atomic.Bool
-	inited   atomic.Bool  // the first complete sync is done (never unset)
-	lastSync atomic.Int64 // unix nanos of the last successful node sync
-	reason   atomic.Value // string: why not ready
+	ready  atomic.Bool
+	inited atomic.Bool  // the first complete sync is done (never unset)
+	reason atomic.Value // string: why not ready
 }
 
 func (h *health) setNotReady(why string) { h.ready.Store(false); h.reason.Store(why) }
 func (h *health) setReady()              { h.ready.Store(true); h.inited.Store(true); h.reason.Store("") }
-func (h *health) synced()                { h.lastSync.Store(time.Now().UnixNano()) }
 
 // Ready reports whether the node is set up and its last sync succeeded.
 func (h *health) Ready() bool { return h.ready.Load() }

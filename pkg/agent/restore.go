@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"github.com/kubefay/kubefay/pkg/containerid"
 	"net"
 	"net/netip"
 	"time"
@@ -74,9 +75,9 @@ func removeStale(ctx context.Context, h *CNIHandler, ready func() bool, stale []
 	}
 	for _, req := range stale {
 		if err := h.Del(ctx, req); err != nil {
-			klog.ErrorS(err, "remove the port of a pod that is gone or finished", "container", short(req.ContainerID))
+			klog.ErrorS(err, "remove the port of a pod that is gone or finished", "container", containerid.Short(req.ContainerID))
 		} else {
-			klog.InfoS("removed the port of a pod that is gone or finished", "container", short(req.ContainerID))
+			klog.InfoS("removed the port of a pod that is gone or finished", "container", containerid.Short(req.ContainerID))
 		}
 	}
 }

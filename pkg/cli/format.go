@@ -42,20 +42,6 @@ func yesNo(b bool) string {
 	return "no"
 }
 
-// shortID shortens a container ID the way docker and crictl do (12 hex
-// digits); other IDs are returned as they are.
-func shortID(id string) string {
-	if len(id) <= 12 {
-		return id
-	}
-	for _, c := range id {
-		if !strings.ContainsRune("0123456789abcdef", c) {
-			return id
-		}
-	}
-	return id[:12]
-}
-
 // age formats how long ago t was, "<unknown>" for the zero time.
 func age(now, t time.Time) string {
 	if t.IsZero() {

@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/kubefay/kubefay/pkg/containerid"
 	"io"
 	"strconv"
 
@@ -125,7 +126,7 @@ func printUsedIPs(out io.Writer, o *Options, ips []UsedIP, wide bool) error {
 	row(w, head...)
 	for _, u := range ips {
 		ns, pod := holder(u)
-		id := shortID(u.ContainerID)
+		id := containerid.Short(u.ContainerID)
 		if wide {
 			id = u.ContainerID
 		}

@@ -3,6 +3,7 @@ package ipam
 import (
 	"errors"
 	"fmt"
+	"github.com/kubefay/kubefay/pkg/containerid"
 	"net/netip"
 
 	"github.com/containernetworking/cni/pkg/types"
@@ -49,7 +50,7 @@ func (h Holder) String() string {
 	if h.Pod == "" {
 		return fmt.Sprintf("container %s (interface %s) on node %q", h.ContainerID, h.Interface, h.Node)
 	}
-	return fmt.Sprintf("pod %s/%s (container %s, interface %s, node %q)", h.Namespace, h.Pod, shortID(h.ContainerID), h.Interface, h.Node)
+	return fmt.Sprintf("pod %s/%s (container %s, interface %s, node %q)", h.Namespace, h.Pod, containerid.Short(h.ContainerID), h.Interface, h.Node)
 }
 
 // short names the holder in lists: namespace/pod, or the node for an
@@ -125,11 +126,4 @@ func IsReason(err error, r Reason) bool { return ReasonOf(err) == r }
 
 func newError(r Reason, subnet string, format string, a ...any) *Error {
 	return &Error{Reason: r, Subnet: subnet, Message: fmt.Sprintf(format, a...)}
-}
-
-func shortID(id string) string {
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
 }

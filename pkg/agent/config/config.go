@@ -24,18 +24,13 @@ const (
 	TunnelGeneve = "geneve"
 )
 
-// TunnelOverhead is the bytes VXLAN and Geneve (without options) add to a
-// packet on an IPv4 underlay: outer Ethernet is not counted, outer IPv4 (20)
-// + UDP (8) + VXLAN/Geneve header (8) + inner Ethernet (14).
-const TunnelOverhead = 50
-
 // Agent is the agent's configuration.
 type Agent struct {
 	// DatapathType is "system" (default) or "netdev".
 	DatapathType string `json:"datapathType"`
 	// TunnelType is "vxlan" (default) or "geneve".
 	TunnelType string `json:"tunnelType"`
-	// MTU of pod interfaces; 0 means the node uplink's MTU minus TunnelOverhead.
+	// MTU of pod interfaces; 0 means the node uplink's MTU minus nodenet.TunnelOverhead.
 	MTU int `json:"mtu"`
 	// Bridge is the OVS integration bridge (default br-int).
 	Bridge string `json:"bridge"`

@@ -76,7 +76,7 @@
 // MTU returns the MTU for pods and gw0: an explicit configuration when given,
 // otherwise DetectMTU, the MTU of the underlay (the device holding the node's
 // underlay IP, or the device of the default route) minus the tunnel overhead
-// (VXLANOverhead, GeneveOverhead), lowered by an MTU set on the default route.
+// (TunnelOverhead), lowered by an MTU set on the default route.
 //
 // # Namespaces and threads
 //

@@ -9,14 +9,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Tunnel overheads over an IPv4 underlay, in bytes: outer IPv4 (20) + UDP
-// (8) + VXLAN or Geneve header without options (8) + inner Ethernet (14).
-const (
-	// VXLANOverhead is what VXLAN encapsulation adds to a pod's packet.
-	VXLANOverhead = 50
-	// GeneveOverhead is what Geneve encapsulation without options adds.
-	GeneveOverhead = 50
-)
+// TunnelOverhead is what VXLAN or Geneve (without options) adds to a pod's
+// packet on an IPv4 underlay, in bytes: outer IPv4 (20) + UDP (8) + VXLAN or
+// Geneve header (8) + inner Ethernet (14); the outer Ethernet is not counted.
+const TunnelOverhead = 50
 
 // minMTU is the smallest IPv4 MTU (RFC 791).
 const minMTU = 68
@@ -37,8 +33,8 @@ func MTU(override int, nodeIP net.IP, tunnelOverhead int) (int, error) {
 	return DetectMTU(nodeIP, tunnelOverhead)
 }
 
-// DetectMTU returns the MTU of the underlay minus tunnelOverhead (VXLANOverhead
-// or GeneveOverhead): the largest MTU pods and gw0 can use without
+// DetectMTU returns the MTU of the underlay minus tunnelOverhead
+// (TunnelOverhead): the largest MTU pods and gw0 can use without
 // encapsulated packets being dropped (the userspace datapath drops them
 // without an ICMP error). The underlay is the device that holds nodeIP or,
 // when nodeIP is nil, the device of the IPv4 default route of the main table;
@@ -99,14 +95,9 @@ func linkHolding(ip net.IP) (netlink.Link, error) {
 // table (the first next hop of a multipath one; the lowest metric first) and
 // the route's own MTU (0 when unset).
 func defaultRouteLink() (netlink.Link, int, error) {
-	var routes []netlink.Route
-	err := retryDump(func() (err error) {
-		routes, err = netlink.RouteListFiltered(netlink.FAMILY_V4,
-			&netlink.Route{Table: unix.RT_TABLE_MAIN}, netlink.RT_FILTER_TABLE)
-		return err
-	})
+	routes, err := listMainV4Routes()
 	if err != nil {
-		return nil, 0, fmt.Errorf("listing routes: %w", err)
+		return nil, 0, err
 	}
 	var best *netlink.Route
 	for i := range routes {

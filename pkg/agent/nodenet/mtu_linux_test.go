@@ -25,7 +25,7 @@ func TestDetectMTU(t *testing.T) {
 		})
 		return mtu, err
 	}
-	if _, err := detect("", VXLANOverhead); err == nil || !strings.Contains(err.Error(), "no IPv4 default route") {
+	if _, err := detect("", TunnelOverhead); err == nil || !strings.Contains(err.Error(), "no IPv4 default route") {
 		t.Errorf("without a default route: %v", err)
 	}
 	n.sh("ip", "route", "add", "default", "via", "172.31.77.1", "dev", "up0")
@@ -37,8 +37,8 @@ func TestDetectMTU(t *testing.T) {
 		want     int
 		wantErr  string
 	}{
-		{name: "default route, lowest metric", overhead: VXLANOverhead, want: 1350},
-		{name: "device of the node IP", nodeIP: "172.31.78.2", overhead: GeneveOverhead, want: 8950},
+		{name: "default route, lowest metric", overhead: TunnelOverhead, want: 1350},
+		{name: "device of the node IP", nodeIP: "172.31.78.2", overhead: TunnelOverhead, want: 8950},
 		{name: "no overhead", nodeIP: "172.31.77.2", want: 1400},
 		{name: "node IP nowhere", nodeIP: "172.31.99.9", overhead: 50, wantErr: "no device holds"},
 		{name: "overhead too large", nodeIP: "172.31.77.2", overhead: 1350, wantErr: "too small"},
@@ -59,7 +59,7 @@ func TestDetectMTU(t *testing.T) {
 	}
 	// An MTU on the default route itself lowers the result.
 	n.sh("ip", "route", "replace", "default", "via", "172.31.77.1", "dev", "up0", "mtu", "1300")
-	if got, err := detect("", VXLANOverhead); err != nil || got != 1250 {
+	if got, err := detect("", TunnelOverhead); err != nil || got != 1250 {
 		t.Errorf("default route with mtu 1300: %d %v, want 1250", got, err)
 	}
 }
@@ -76,7 +76,7 @@ func TestMTUOverride(t *testing.T) {
 		{override: -5, wantErr: "negative"},
 	} {
 		// The node IP is never looked at when an override is given.
-		got, err := MTU(tc.override, net.ParseIP("198.51.100.7"), VXLANOverhead)
+		got, err := MTU(tc.override, net.ParseIP("198.51.100.7"), TunnelOverhead)
 		if tc.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Errorf("MTU(%d): %v, want error %q", tc.override, err, tc.wantErr)

@@ -54,29 +54,6 @@ func listTableWithNFT(ctx context.Context) (string, error) {
 	return string(out), nil
 }
 
-// Apply makes the node's host network equal to d with a fresh Reconciler.
-// See Reconciler.Apply.
-func Apply(ctx context.Context, d Desired) error {
-	r, err := NewReconciler()
-	if err != nil {
-		return err
-	}
-	return r.Apply(ctx, d)
-}
-
-// Reconcile is Apply, under the name pkg/agent uses.
-func Reconcile(ctx context.Context, d Desired) error { return Apply(ctx, d) }
-
-// Remove deletes everything kubefay created on this node. See
-// Reconciler.Remove.
-func Remove(ctx context.Context, gatewayIface string) error {
-	r, err := NewReconciler()
-	if err != nil {
-		return err
-	}
-	return r.Remove(ctx, gatewayIface)
-}
-
 // Apply makes the node equal to d: gw0 up with d.MTU, its IPv4 addresses
 // exactly the node address (first) and the gateways, one kubefay route per
 // SubNet, the sysctls, and the nftables table (rewritten in one transaction
@@ -89,9 +66,6 @@ func (r *Reconciler) Apply(ctx context.Context, d Desired) error {
 	_, err := r.reconcile(ctx, d)
 	return err
 }
-
-// Reconcile is Apply, under the name pkg/agent uses.
-func (r *Reconciler) Reconcile(ctx context.Context, d Desired) error { return r.Apply(ctx, d) }
 
 // reconcile is Apply returning the changes it made, for tests.
 func (r *Reconciler) reconcile(ctx context.Context, d Desired) ([]string, error) {

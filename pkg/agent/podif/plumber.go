@@ -22,24 +22,6 @@ type Plumber struct {
 	createPair pairCreator
 }
 
-// Configure wires a pod interface from the caller's namespace (see
-// Plumber.Configure).
-func Configure(ctx context.Context, spec PodIfaceSpec) (*Result, error) {
-	return (&Plumber{}).Configure(ctx, spec)
-}
-
-// Teardown removes a pod interface by its host end, in the caller's
-// namespace (see Plumber.Teardown).
-func Teardown(ctx context.Context, hostIfName string) error {
-	return (&Plumber{}).Teardown(ctx, hostIfName)
-}
-
-// Check verifies a pod interface wired from the caller's namespace (see
-// Plumber.Check).
-func Check(ctx context.Context, spec PodIfaceSpec) error {
-	return (&Plumber{}).Check(ctx, spec)
-}
-
 // hostSide is an open handle on the host namespace.
 type hostSide struct {
 	h  *netlink.Handle

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/kubefay/kubefay/pkg/containerid"
 	"io"
 	"net"
 	"net/http"
@@ -205,7 +206,7 @@ func (s *Server) handle(ctx context.Context, req *api.Request) *api.Response {
 	d := time.Since(start)
 	cmd := string(req.Command)
 	s.metrics.duration.WithLabelValues(cmd).Observe(d.Seconds())
-	kv := []any{"command", cmd, "containerID", shortID(req.ContainerID), "pod", req.Pod.String(),
+	kv := []any{"command", cmd, "containerID", containerid.Short(req.ContainerID), "pod", req.Pod.String(),
 		"netns", req.Netns, "ifName", req.IfName, "duration", d}
 	if resp.Error != nil {
 		s.metrics.requests.WithLabelValues(cmd, resultError).Inc()
@@ -232,7 +233,7 @@ func (s *Server) dispatchQueued(ctx context.Context, req *api.Request) *api.Resp
 	if req.ContainerID != "" {
 		unlock, err := s.keys.Lock(ctx, req.ContainerID)
 		if err != nil {
-			return &api.Response{Error: api.TryAgainLater("kubefay agent busy with another request for container %s", shortID(req.ContainerID))}
+			return &api.Response{Error: api.TryAgainLater("kubefay agent busy with another request for container %s", containerid.Short(req.ContainerID))}
 		}
 		defer unlock()
 	}
@@ -300,12 +301,4 @@ func writeResponse(w http.ResponseWriter, status int, resp *api.Response) {
 	if err := json.NewEncoder(w).Encode(resp); err != nil {
 		klog.V(2).InfoS("CNI server: cannot write response (client gone?)", "err", err)
 	}
-}
-
-// shortID abbreviates a container ID for logs.
-func shortID(id string) string {
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
 }

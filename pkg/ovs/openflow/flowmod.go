@@ -187,6 +187,3 @@ func (fm *FlowMod) String() string {
 	}
 	return b.String()
 }
-
-// CookieAll is the reserved all-ones cookie; OpenFlow forbids it in adds.
-const CookieAll uint64 = ^uint64(0)

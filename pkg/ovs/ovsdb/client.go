@@ -85,9 +85,6 @@ func Dial(ctx context.Context, endpoint string, opts Options) (*Client, error) {
 	return c, nil
 }
 
-// Endpoint returns the remote the client connects to.
-func (c *Client) Endpoint() string { return c.endpoint }
-
 // Close ends the connection and stops reconnecting. Pending calls fail
 // with ErrDisconnected, later ones with ErrClosed.
 func (c *Client) Close() error {
@@ -101,13 +98,6 @@ func (c *Client) Close() error {
 	c.mu.Unlock()
 	<-c.done
 	return nil
-}
-
-// Connected reports whether a live, fully set-up connection exists.
-func (c *Client) Connected() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.conn != nil
 }
 
 // Reconnects returns how many times the connection was re-established.

@@ -58,14 +58,6 @@ func optionalInt(n int) any {
 	return n
 }
 
-// optionalString is the value of an optional string column: s, or [] for "".
-func optionalString(s string) any {
-	if s == "" {
-		return Set{}
-	}
-	return s
-}
-
 // stringMap converts m into a Map (empty, never nil).
 func stringMap(m map[string]string) Map {
 	out := make(Map, len(m))
