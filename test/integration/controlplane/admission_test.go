@@ -20,22 +20,14 @@ import (
 	"github.com/kubefay/kubefay/pkg/testing/apiserver"
 )
 
-// TestSubNetAdmissionPolicies: with build/manifests/subnet-admission.yaml
-// installed, the apiserver refuses a SubNet overlapping another SubNet, the
+// TestSubNetAdmissionPolicies: with the install's admission policies
+// (build/helm/kubefay/templates/subnet-admission.yaml), the apiserver refuses a SubNet overlapping another SubNet, the
 // service range (ServiceCIDR objects) or a Node's address, naming it, and
 // one whose excludeIPs lie outside its CIDR; it accepts the rest.
 func TestSubNetAdmissionPolicies(t *testing.T) {
 	e := setup(t)
 	ctx := context.Background()
-	root, err := apiserver.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, o := range readManifests(t, filepath.Join(root, "build", "manifests", "subnet-admission.yaml")) {
-		if err := e.c.Create(ctx, o); err != nil {
-			t.Fatalf("install %s %s: %v", o.GetKind(), o.GetName(), err)
-		}
-	}
+	e.installManifests(t, "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding")
 	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1"}}
 	if err := e.c.Create(ctx, node); err != nil {
 		t.Fatal(err)
@@ -88,6 +80,20 @@ func TestSubNetAdmissionPolicies(t *testing.T) {
 		})
 	}
 }
+
+// installObjects returns the objects of build/yamls/kubefay.yml, the Helm
+// chart rendered with its default values (hack/manifests.sh keeps it current).
+func installObjects(t *testing.T) []*unstructured.Unstructured {
+	t.Helper()
+	root, err := apiserver.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return readManifests(t, filepath.Join(root, installFile))
+}
+
+// installFile is the chart's default render, relative to the repository root.
+var installFile = filepath.Join("build", "yamls", "kubefay.yml")
 
 // readManifests decodes every object of a multi-document YAML file.
 func readManifests(t *testing.T, path string) []*unstructured.Unstructured {
