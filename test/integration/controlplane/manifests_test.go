@@ -30,7 +30,8 @@ import (
 // controller.yaml and its own ServiceAccount's RBAC, then creates defaultnet
 // 10.192.0.0/16, which `kubectl get subnet defaultnet` shows.
 func TestSeedInstall(t *testing.T) {
-	srv := apiserver.Start(t, apiserver.Options{})
+	// the agent is privileged, as clusters running a CNI allow (and the lab does)
+	srv := apiserver.Start(t, apiserver.Options{ExtraAPIServerFlags: []string{"--allow-privileged=true"}})
 	bin, err := apiserver.BinDir()
 	if err != nil {
 		apiserver.SkipOrFail(t, err)
