@@ -13,10 +13,12 @@ step() { echo; echo "=== [test] $* ($(( $(date +%s) - t0 ))s)"; }
 
 step "dependencies"
 hack/install-deps.sh
-hack/k8s/build.sh
 hack/helm.sh >/dev/null
-K8S_BIN=$(ls -d "$ROOT"/_output/k8s/v*/bin | head -1)
-export KUBEFAY_K8S_BIN=$K8S_BIN
+if [ "$stage" != manifests ]; then
+  hack/k8s/build.sh
+  K8S_BIN=$(ls -d "$ROOT"/_output/k8s/v*/bin | head -1)
+  export KUBEFAY_K8S_BIN=$K8S_BIN
+fi
 
 # The datapath suite again with datapath_type=system, in a User-Mode Linux guest (hack/uml):
 # this host kind has no openvswitch kernel module. Under CI=true a missing UML is a failure.
