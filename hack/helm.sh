@@ -9,7 +9,8 @@ if [ ! -x "$DIR/helm" ]; then
   echo "building helm $HELM_VERSION into $DIR" >&2
   rm -rf "$DIR.tmp"; mkdir -p "$DIR.tmp"
   # outside any module: go install resolves helm's own go.mod, not kubefay's
-  (cd "$DIR.tmp" && CGO_ENABLED=0 GOBIN=$DIR.tmp go install -trimpath -ldflags '-s -w' "helm.sh/helm/v4/cmd/helm@$HELM_VERSION") >&2
+  (cd "$DIR.tmp" && CGO_ENABLED=0 GOBIN=$DIR.tmp go install -trimpath \
+    -ldflags "-s -w -X helm.sh/helm/v4/internal/version.version=$HELM_VERSION" "helm.sh/helm/v4/cmd/helm@$HELM_VERSION") >&2
   rm -rf "$DIR"; mv "$DIR.tmp" "$DIR"
 fi
 echo "$DIR/helm"
