@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,13 +16,13 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	"github.com/kubefay/kubefay/pkg/apis/kubefay/v1alpha1"
-	"github.com/kubefay/kubefay/pkg/testing/apiserver"
 )
 
 // TestSubNetAdmissionPolicies: with the install's admission policies
-// (build/helm/kubefay/templates/subnet-admission.yaml), the apiserver refuses a SubNet overlapping another SubNet, the
-// service range (ServiceCIDR objects) or a Node's address, naming it, and
-// one whose excludeIPs lie outside its CIDR; it accepts the rest.
+// (build/helm/kubefay/templates/subnet-admission.yaml), the apiserver
+// refuses a SubNet overlapping another SubNet, the service range
+// (ServiceCIDR objects) or a Node's address, naming it, and one whose
+// excludeIPs lie outside its CIDR; it accepts the rest.
 func TestSubNetAdmissionPolicies(t *testing.T) {
 	e := setup(t)
 	ctx := context.Background()
@@ -80,20 +79,6 @@ func TestSubNetAdmissionPolicies(t *testing.T) {
 		})
 	}
 }
-
-// installObjects returns the objects of build/yamls/kubefay.yml, the Helm
-// chart rendered with its default values (hack/manifests.sh keeps it current).
-func installObjects(t *testing.T) []*unstructured.Unstructured {
-	t.Helper()
-	root, err := apiserver.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return readManifests(t, filepath.Join(root, installFile))
-}
-
-// installFile is the chart's default render, relative to the repository root.
-var installFile = filepath.Join("build", "yamls", "kubefay.yml")
 
 // readManifests decodes every object of a multi-document YAML file.
 func readManifests(t *testing.T, path string) []*unstructured.Unstructured {

@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -102,6 +103,20 @@ func TestSeedInstall(t *testing.T) {
 		t.Errorf("kubectl get subnet defaultnet:\n%s", out)
 	}
 }
+
+// installObjects returns the objects of build/yamls/kubefay.yml, the Helm
+// chart rendered with its default values (hack/manifests.sh keeps it current).
+func installObjects(t *testing.T) []*unstructured.Unstructured {
+	t.Helper()
+	root, err := apiserver.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return readManifests(t, filepath.Join(root, installFile))
+}
+
+// installFile is the chart's default render, relative to the repository root.
+var installFile = filepath.Join("build", "yamls", "kubefay.yml")
 
 // TestInstallCNIUnprivileged: the agent's init container only copies files
 // into hostPath directories, as root, so it runs without privileges.
