@@ -88,8 +88,8 @@ func checkRender(t *testing.T, file string, w want) {
 			convert(t, o, &ds)
 		case "Deployment":
 			convert(t, o, &dep)
-		case "ClusterRoleBinding":
-			var b rbacv1.ClusterRoleBinding
+		case "ClusterRoleBinding", "RoleBinding":
+			var b rbacv1.ClusterRoleBinding // a RoleBinding's fields are the same
 			convert(t, o, &b)
 			crbs = append(crbs, b)
 		case "SubNet":
@@ -100,7 +100,7 @@ func checkRender(t *testing.T, file string, w want) {
 		}
 	}
 	wantKinds := map[string]int{"CustomResourceDefinition": w.crds, "ServiceAccount": 2, "ClusterRole": 2, "ClusterRoleBinding": 2,
-		"ConfigMap": 1, "DaemonSet": 1, "Deployment": 1, "ValidatingAdmissionPolicy": 6, "ValidatingAdmissionPolicyBinding": 6}
+		"Role": 1, "RoleBinding": 1, "ConfigMap": 1, "DaemonSet": 1, "Deployment": 1, "ValidatingAdmissionPolicy": 6, "ValidatingAdmissionPolicyBinding": 6}
 	if w.namespace != "kube-system" {
 		wantKinds["Namespace"] = 1
 	}
@@ -111,7 +111,7 @@ func checkRender(t *testing.T, file string, w want) {
 	}
 	for _, b := range crbs {
 		if len(b.Subjects) != 1 || b.Subjects[0].Namespace != w.namespace || b.Subjects[0].Name != b.Name {
-			t.Errorf("ClusterRoleBinding %s: subjects %+v, want ServiceAccount %s/%s", b.Name, b.Subjects, w.namespace, b.Name)
+			t.Errorf("binding %s: subjects %+v, want ServiceAccount %s/%s", b.Name, b.Subjects, w.namespace, b.Name)
 		}
 	}
 

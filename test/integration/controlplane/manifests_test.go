@@ -82,6 +82,7 @@ func TestSeedInstall(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.MetricsAddress, cfg.HealthAddress = "0", "0" // no fixed ports in tests
+	// leader election on, as deployed: defaultnet appears only once the Lease is held
 	asController := *e
 	asController.cfg = rest.CopyConfig(e.cfg)
 	asController.cfg.BearerToken = e.saToken(t, "kubefay-controller", nil)
