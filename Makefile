@@ -7,7 +7,7 @@ BINARIES := kubefay-agent kubefay-cni kubefay-controller kubectl-kubefay
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/kubefay/kubefay/pkg/version.Version=$(VERSION)
 
-.PHONY: all build lab lab-down lab-status test vet unit integration e2e conformance bench fmt generate image clean help
+.PHONY: all build manifests lab lab-down lab-status test vet unit integration e2e conformance bench fmt generate image clean help
 
 all: build
 
@@ -22,6 +22,9 @@ build: ## static binaries of every command into _output/bin
 
 image: build ## the kubefay container image as a docker-archive (no Docker needed)
 	@if [ -x build/images/build.sh ]; then build/images/build.sh; else echo "no build/images/build.sh yet"; fi
+
+manifests: ## render the Helm chart build/helm/kubefay: build/yamls/kubefay.yml and its golden files
+	hack/manifests.sh
 
 lab: ## local lab cluster: control plane + 2 nodes (OVS each) + kubefay + demo pods
 	hack/lab up --nodes $${NODES:-2}
@@ -56,8 +59,9 @@ bench: ## benchmarks against the OVS tools and the lab (prints figures and ratio
 fmt: ## gofmt
 	gofmt -w $$(git ls-files '*.go')
 
-generate: ## deepcopy and CRD YAML (controller-gen)
+generate: ## deepcopy and CRD YAML (controller-gen), then the chart's renders
 	hack/codegen.sh
+	hack/manifests.sh
 
 clean: ## remove build outputs (not the cached Kubernetes binaries)
 	rm -rf $(BIN) $(OUT)/images

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: everything CI runs, in order. Installs what it needs itself.
-#   hack/test.sh            vet + unit + integration + e2e
-#   hack/test.sh unit|integration|bench|e2e   one stage (E2E_DATAPATHS="netdev system": the labs e2e runs on)
+#   hack/test.sh            manifests + vet + unit + integration + e2e
+#   hack/test.sh manifests|unit|integration|bench|e2e   one stage (unit includes manifests;
+#                           E2E_DATAPATHS="netdev system": the labs e2e runs on)
 # Under CI=true an integration test whose tool is missing fails instead of skipping.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,9 +13,12 @@ step() { echo; echo "=== [test] $* ($(( $(date +%s) - t0 ))s)"; }
 
 step "dependencies"
 hack/install-deps.sh
-hack/k8s/build.sh
-K8S_BIN=$(ls -d "$ROOT"/_output/k8s/v*/bin | head -1)
-export KUBEFAY_K8S_BIN=$K8S_BIN
+hack/helm.sh >/dev/null
+if [ "$stage" != manifests ]; then
+  hack/k8s/build.sh
+  K8S_BIN=$(ls -d "$ROOT"/_output/k8s/v*/bin | head -1)
+  export KUBEFAY_K8S_BIN=$K8S_BIN
+fi
 
 # The datapath suite again with datapath_type=system, in a User-Mode Linux guest (hack/uml):
 # this host kind has no openvswitch kernel module. Under CI=true a missing UML is a failure.
@@ -30,6 +34,12 @@ uml_datapath_suite() {
   echo "kernel datapath suite: $((SECONDS - ts))s (log: $log)"
   [ "$rc" = 0 ] || { tail -80 "$log"; exit 1; }
 }
+
+if [ "$stage" = all ] || [ "$stage" = unit ] || [ "$stage" = manifests ]; then
+  step "Helm chart: helm lint, renders up to date (build/yamls/kubefay.yml, golden files), render checks"
+  hack/manifests.sh --verify
+  go test -count=1 ./test/chart/
+fi
 
 if [ "$stage" = all ] || [ "$stage" = unit ]; then
   step "go vet"

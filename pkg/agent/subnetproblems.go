@@ -17,7 +17,7 @@ import (
 // subnetProblemsPatch is the merge patch of the agent's own Node that sets
 // v1alpha1.NodeSubnetProblemsAnnotation to the JSON of problems, or removes
 // it when there are none. It touches nothing else (the admission policy of
-// build/manifests/node-admission.yaml allows nothing else).
+// build/helm/kubefay/templates/node-admission.yaml allows nothing else).
 func subnetProblemsPatch(problems map[string]string) ([]byte, error) {
 	var value any // nil: removed
 	if len(problems) > 0 {

@@ -37,6 +37,8 @@ type SubnetConfig struct {
 	Gateway    string   `json:"gateway,omitempty"`
 	ExcludeIPs []string `json:"excludeIPs,omitempty"`
 	BlockSize  int32    `json:"blockSize,omitempty"`
+	// NATOutgoing: spec.natOutgoing (nil: the CRD's default, true).
+	NATOutgoing *bool `json:"natOutgoing,omitempty"`
 }
 
 // LeaderElectionConfig configures the lease of the active replica.

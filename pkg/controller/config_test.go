@@ -22,8 +22,9 @@ func TestLoadConfig(t *testing.T) {
 				t.Errorf("defaults: %+v", c)
 			}
 		}},
-		{name: "overrides", yaml: "defaultSubnet: {name: n, cidr: 10.0.0.0/8, blockSize: 24}\ngc: {interval: 5s, grace: 1s}\nleaderElection: {enabled: false}\n", check: func(t *testing.T, c *Config) {
-			if c.GC.Interval.Duration != 5*time.Second || c.GC.Grace.Duration != time.Second || *c.LeaderElection.Enabled || c.DefaultSubnet.BlockSize != 24 {
+		{name: "overrides", yaml: "defaultSubnet: {name: n, cidr: 10.0.0.0/8, blockSize: 24, natOutgoing: false}\ngc: {interval: 5s, grace: 1s}\nleaderElection: {enabled: false}\n", check: func(t *testing.T, c *Config) {
+			if c.GC.Interval.Duration != 5*time.Second || c.GC.Grace.Duration != time.Second || *c.LeaderElection.Enabled || c.DefaultSubnet.BlockSize != 24 ||
+				c.DefaultSubnet.NATOutgoing == nil || *c.DefaultSubnet.NATOutgoing {
 				t.Errorf("overrides: %+v", c)
 			}
 		}},

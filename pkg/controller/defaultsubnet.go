@@ -43,11 +43,12 @@ func (e *DefaultSubnetEnsurer) Ensure(ctx context.Context) error {
 	sn := &v1alpha1.SubNet{
 		ObjectMeta: metav1.ObjectMeta{Name: e.Subnet.Name},
 		Spec: v1alpha1.SubNetSpec{
-			IPVersion:  v1alpha1.IPVersion4,
-			CIDR:       e.Subnet.CIDR,
-			Gateway:    e.Subnet.Gateway,
-			ExcludeIPs: e.Subnet.ExcludeIPs,
-			BlockSize:  e.Subnet.BlockSize,
+			IPVersion:   v1alpha1.IPVersion4,
+			CIDR:        e.Subnet.CIDR,
+			Gateway:     e.Subnet.Gateway,
+			ExcludeIPs:  e.Subnet.ExcludeIPs,
+			BlockSize:   e.Subnet.BlockSize,
+			NATOutgoing: e.Subnet.NATOutgoing,
 		},
 	}
 	err := e.Client.Create(ctx, sn)

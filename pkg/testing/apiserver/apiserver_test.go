@@ -25,7 +25,7 @@ func TestStartAndInstallCRDs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	names, err := s.InstallCRDs(context.Background(), filepath.Join(root, "build", "crds"))
+	names, err := s.InstallCRDs(context.Background(), filepath.Join(root, CRDDir))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
+// CRDDir is the repository's directory of kubefay's CRDs (relative to its root): files of the
+// Helm chart, written by hack/codegen.sh.
+var CRDDir = filepath.Join("build", "helm", "kubefay", "files", "crds")
+
 // InstallCRDs creates the CustomResourceDefinitions found in the YAML files
 // of dir (other kinds are ignored) and waits until they are established.
 func (s *Server) InstallCRDs(ctx context.Context, dir string) ([]string, error) {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,25 +16,17 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	"github.com/kubefay/kubefay/pkg/apis/kubefay/v1alpha1"
-	"github.com/kubefay/kubefay/pkg/testing/apiserver"
 )
 
-// TestSubNetAdmissionPolicies: with build/manifests/subnet-admission.yaml
-// installed, the apiserver refuses a SubNet overlapping another SubNet, the
-// service range (ServiceCIDR objects) or a Node's address, naming it, and
-// one whose excludeIPs lie outside its CIDR; it accepts the rest.
+// TestSubNetAdmissionPolicies: with the install's admission policies
+// (build/helm/kubefay/templates/subnet-admission.yaml), the apiserver
+// refuses a SubNet overlapping another SubNet, the service range
+// (ServiceCIDR objects) or a Node's address, naming it, and one whose
+// excludeIPs lie outside its CIDR; it accepts the rest.
 func TestSubNetAdmissionPolicies(t *testing.T) {
 	e := setup(t)
 	ctx := context.Background()
-	root, err := apiserver.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, o := range readManifests(t, filepath.Join(root, "build", "manifests", "subnet-admission.yaml")) {
-		if err := e.c.Create(ctx, o); err != nil {
-			t.Fatalf("install %s %s: %v", o.GetKind(), o.GetName(), err)
-		}
-	}
+	e.installManifests(t, "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding")
 	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1"}}
 	if err := e.c.Create(ctx, node); err != nil {
 		t.Fatal(err)

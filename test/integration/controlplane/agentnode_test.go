@@ -14,7 +14,7 @@ import (
 	"github.com/kubefay/kubefay/pkg/ipam"
 )
 
-// What the agent admission policy (build/manifests/ipamblock-admission.yaml) says.
+// What the agent admission policy (build/helm/kubefay/templates/ipamblock-admission.yaml) says.
 const (
 	refusedNoNode  = "must use a pod-bound service account token"
 	refusedBlock   = "may only create or delete IPAM blocks of its own node"

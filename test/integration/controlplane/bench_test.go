@@ -42,7 +42,7 @@ func benchEnv(b *testing.B) (client.Client, cache.Cache) {
 			return
 		}
 		ctx := context.Background()
-		if _, bench.err = bench.srv.InstallCRDs(ctx, filepath.Join(root, "build", "crds")); bench.err != nil {
+		if _, bench.err = bench.srv.InstallCRDs(ctx, filepath.Join(root, apiserver.CRDDir)); bench.err != nil {
 			return
 		}
 		scheme, _ := controller.NewScheme()

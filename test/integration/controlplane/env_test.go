@@ -44,7 +44,7 @@ func setup(t testing.TB) *env {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if _, err := srv.InstallCRDs(ctx, filepath.Join(root, "build", "crds")); err != nil {
+	if _, err := srv.InstallCRDs(ctx, filepath.Join(root, apiserver.CRDDir)); err != nil {
 		t.Fatal(err)
 	}
 	scheme, err := controller.NewScheme()

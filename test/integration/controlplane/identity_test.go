@@ -2,9 +2,6 @@ package controlplane
 
 import (
 	"context"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	authnv1 "k8s.io/api/authentication/v1"
@@ -13,45 +10,23 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/yaml"
-
-	"github.com/kubefay/kubefay/pkg/testing/apiserver"
 )
 
-// installManifests creates, as admin, the objects of the given kinds in the
-// files build/manifests/kustomization.yaml lists: what an install applies.
+// installManifests creates, as admin, the objects of the given kinds in
+// build/yamls/kubefay.yml (the Helm chart's default render): what an install
+// applies. The CRDs are installed by setup.
 func (e *env) installManifests(t *testing.T, kinds ...string) {
 	t.Helper()
-	root, err := apiserver.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(root, "build", "manifests")
-	data, err := os.ReadFile(filepath.Join(dir, "kustomization.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var k struct {
-		Resources []string `json:"resources"`
-	}
-	if err := yaml.Unmarshal(data, &k); err != nil {
-		t.Fatal(err)
-	}
 	want := map[string]bool{}
 	for _, kind := range kinds {
 		want[kind] = true
 	}
-	for _, r := range k.Resources {
-		if !strings.HasSuffix(r, ".yaml") {
-			continue // a directory: the CRDs, installed by setup
+	for _, o := range installObjects(t) {
+		if !want[o.GetKind()] {
+			continue
 		}
-		for _, o := range readManifests(t, filepath.Join(dir, r)) {
-			if !want[o.GetKind()] {
-				continue
-			}
-			if err := e.c.Create(context.Background(), o); err != nil {
-				t.Fatalf("install %s %s: %v", o.GetKind(), o.GetName(), err)
-			}
+		if err := e.c.Create(context.Background(), o); err != nil {
+			t.Fatalf("install %s %s: %v", o.GetKind(), o.GetName(), err)
 		}
 	}
 }

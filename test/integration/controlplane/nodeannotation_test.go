@@ -18,7 +18,7 @@ import (
 	"github.com/kubefay/kubefay/pkg/controller"
 )
 
-// What the node admission policy (build/manifests/node-admission.yaml) says.
+// What the node admission policy (build/helm/kubefay/templates/node-admission.yaml) says.
 const (
 	refusedNotOwnNode      = "may only update its own Node, not Node"
 	refusedNodeSpec        = "not its spec (taints included)"

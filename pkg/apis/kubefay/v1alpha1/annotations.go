@@ -17,7 +17,7 @@ var (
 )
 
 // NodeSubnetProblemsAnnotation on a Node is written by that node's agent
-// (and by nothing else: build/manifests/node-admission.yaml): a JSON object
+// (and by nothing else: build/helm/kubefay/templates/node-admission.yaml): a JSON object
 // SubNet name -> why the node cannot serve it (e.g. a foreign route holds
 // its CIDR). Absent when the node serves every SubNet. The controller turns
 // it into the SubNets' Programmed condition.
