@@ -39,6 +39,7 @@ KCM_PORT=10257
 SCHED_PORT=10259
 MAX_NODES=200
 DATAPATH=${KFLAB_DATAPATH:-netdev}   # of new nodes: netdev (netns nodes) or system (UML guests); up --datapath
+TUNNEL=${KFLAB_TUNNEL:-}             # overlay of a new lab: vxlan (default) or geneve; up --tunnel
 
 # host path in a node's mount namespace -> per-node directory name (under $NODESD/<node>/fs)
 NODE_BINDS=(

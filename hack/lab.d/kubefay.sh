@@ -24,9 +24,12 @@ kubefay_install() {
   kc -n kube-system rollout status deployment/kubefay-controller --timeout=180s >/dev/null
 }
 
+# lab_tunnel: the lab's overlay (hack/lab up --tunnel), vxlan unless chosen
+lab_tunnel() { cat "$REG/tunnel" 2>/dev/null || echo vxlan; }
+
 # kubefay_render HELM: the chart with the lab's values, as YAML on stdout
 kubefay_render() {
   "$1" template kubefay "$ROOT/build/helm/kubefay" \
-    --set datapathType="$(lab_datapath)" --set "serviceCIDRs={$SVC_CIDR}" \
+    --set datapathType="$(lab_datapath)" --set tunnelType="$(lab_tunnel)" --set "serviceCIDRs={$SVC_CIDR}" \
     --set image.repository=kubefay/kubefay,image.tag=dev,image.pullPolicy=IfNotPresent
 }

@@ -112,7 +112,7 @@ host_restore() {
     for _ in 1 2 3 4 5; do mountpoint -q /run/netns || break; umount /run/netns 2>/dev/null || sleep 0.3; done
     rmdir /run/netns 2>/dev/null || true
   fi
-  rm -rf "$REG/host" "$REG/pids" "$REG/nodes" "$REG/ns" "$REG/kubefay-image"
+  rm -rf "$REG/host" "$REG/pids" "$REG/nodes" "$REG/ns" "$REG/kubefay-image" "$REG/tunnel"
   rm -f "$REG/lock.tmp"
   rm -rf "$LAB"
 }
