@@ -126,10 +126,11 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 	conn, err := of.Connect(ctx, of.Config{
 		Target: "unix:" + filepath.Join(cfg.OVSRunDir, cfg.Bridge+".mgmt"),
 		// A restarted ovs-vswitchd handles no new flow (no ARP, no new
-		// connection) until the agent has reinstalled its flows and cleared
-		// flow-restore-wait: retrying a local socket every second at most
-		// keeps that window short.
-		MaxBackoff: time.Second,
+		// connection; on netdev: nothing at all) until the agent has
+		// reinstalled its flows and cleared flow-restore-wait. Dialing a
+		// local socket is cheap: retry every 50-200 ms, no long back-off.
+		MinBackoff: 100 * time.Millisecond,
+		MaxBackoff: 200 * time.Millisecond,
 		OnDisconnect: func(err error) {
 			sess.disconnected()
 			klog.InfoS("OpenFlow connection to ovs-vswitchd lost", "bridge", cfg.Bridge, "err", err)
