@@ -15,6 +15,8 @@ hack/install-deps.sh
 hack/k8s/build.sh
 K8S_BIN=$(ls -d "$ROOT"/_output/k8s/v*/bin | head -1)
 export KUBEFAY_K8S_BIN=$K8S_BIN
+# kwok (fake nodes and pods) for test/integration/scale, cached outside our go.mod
+export KUBEFAY_KWOK=${KUBEFAY_KWOK:-$(hack/kwok/install.sh)}
 
 # The datapath suite again with datapath_type=system, in a User-Mode Linux guest (hack/uml):
 # this host kind has no openvswitch kernel module. Under CI=true a missing UML is a failure.

@@ -1,0 +1,199 @@
+package scale
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	toolscache "k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/kubefay/kubefay/pkg/apis/kubefay/v1alpha1"
+	"github.com/kubefay/kubefay/pkg/controller"
+	"github.com/kubefay/kubefay/pkg/ipam"
+)
+
+// agents simulates the IPAM path of one kubefay-agent per node: one real
+// ipam.Allocator per node (its own group-commit queues), all writing
+// through one counted client. They share one informer cache (SubNets,
+// IPAMBlocks, Pods) instead of one each — a real agent watches pods with
+// a spec.nodeName field selector; here one pod informer hands each pod to
+// its node's Allocator, as kubelet's CNI ADD would, one goroutine per pod.
+type agents struct {
+	allocs  map[string]*ipam.Allocator
+	traffic traffic
+	metrics *ipam.Metrics
+	reg     *prometheus.Registry
+
+	started sync.Map // pod UID -> struct{}
+	wg      sync.WaitGroup
+	done    atomic.Int64
+
+	mu         sync.Mutex
+	latencies  []time.Duration
+	ips        map[string]netip.Addr // namespace/pod -> address
+	errs       []string
+	first, end time.Time
+}
+
+func startAgents(t *testing.T, cl *cluster, s size) *agents {
+	t.Helper()
+	a := &agents{allocs: map[string]*ipam.Allocator{}, metrics: ipam.NewMetrics(), reg: prometheus.NewRegistry(),
+		ips: map[string]netip.Addr{}}
+	a.reg.MustRegister(a.metrics)
+	scheme, _ := controller.NewScheme()
+	writer, err := client.New(a.traffic.wrap(cl.cfg), client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := cache.New(cl.cfg, cache.Options{Scheme: scheme, ByObject: map[client.Object]cache.ByObject{
+		&corev1.Pod{}: {Transform: podKey},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		_ = ca.Start(ctx)
+	}()
+	t.Cleanup(func() { cancel(); a.wg.Wait(); <-stopped })
+	for n := 0; n < s.nodes; n++ {
+		a.allocs[nodeName(n)] = ipam.New(writer, ipam.Options{Cache: ca, APIReader: writer, DefaultSubnet: "defaultnet", Metrics: a.metrics})
+	}
+	for _, o := range []client.Object{&v1alpha1.SubNet{}, &v1alpha1.IPAMBlock{}} {
+		if _, err := ca.GetInformer(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inf, err := ca.GetInformer(ctx, &corev1.Pod{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
+		AddFunc:    func(o any) { a.podSeen(ctx, o) },
+		UpdateFunc: func(_, o any) { a.podSeen(ctx, o) },
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !ca.WaitForCacheSync(ctx) {
+		t.Fatal("agent informers did not sync")
+	}
+	return a
+}
+
+// podKey keeps what the simulated agents need of a pod.
+func podKey(obj any) (any, error) {
+	p, ok := obj.(*corev1.Pod)
+	if !ok {
+		return obj, nil
+	}
+	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace, UID: p.UID, ResourceVersion: p.ResourceVersion},
+		Spec: corev1.PodSpec{NodeName: p.Spec.NodeName}}, nil
+}
+
+// podSeen runs the CNI ADD's allocation of a pod bound to a simulated node.
+func (a *agents) podSeen(ctx context.Context, o any) {
+	p, ok := o.(*corev1.Pod)
+	if !ok || a.allocs[p.Spec.NodeName] == nil || !strings.HasPrefix(p.Namespace, "ns-") {
+		return
+	}
+	if _, dup := a.started.LoadOrStore(p.UID, struct{}{}); dup {
+		return
+	}
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		req := ipam.Request{Subnet: "sn-" + strings.TrimPrefix(p.Namespace, "ns-"), Node: p.Spec.NodeName,
+			Namespace: p.Namespace, Pod: p.Name, PodUID: string(p.UID), ContainerID: "c-" + string(p.UID)}
+		actx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+		defer cancel()
+		start := time.Now()
+		res, err := a.allocs[p.Spec.NodeName].Allocate(actx, req)
+		end := time.Now()
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if a.first.IsZero() || start.Before(a.first) {
+			a.first = start
+		}
+		if end.After(a.end) {
+			a.end = end
+		}
+		if err != nil {
+			a.errs = append(a.errs, fmt.Sprintf("%s/%s: %v", p.Namespace, p.Name, err))
+		} else {
+			a.latencies = append(a.latencies, end.Sub(start))
+			a.ips[p.Namespace+"/"+p.Name] = res.IP
+		}
+		a.done.Add(1)
+	}()
+}
+
+// wait returns once n pods were handled (allocated or failed).
+func (a *agents) wait(t *testing.T, n int, timeout time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	last, lastChange := int64(-1), time.Now()
+	err := poll(ctx, 100*time.Millisecond, func() bool {
+		if d := a.done.Load(); d != last {
+			last, lastChange = d, time.Now()
+		} else if time.Since(lastChange) > 30*time.Second {
+			t.Logf("no progress for 30 s at %d of %d pods", last, n)
+			lastChange = time.Now()
+		}
+		return a.done.Load() >= int64(n)
+	})
+	if err != nil {
+		t.Fatalf("%d of %d pods handled after %v", a.done.Load(), n, timeout)
+	}
+}
+
+// percentile of the allocation latencies (p in [0,100]).
+func (a *agents) percentile(p float64) time.Duration {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.latencies) == 0 {
+		return 0
+	}
+	l := append([]time.Duration(nil), a.latencies...)
+	sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
+	return l[min(len(l)-1, int(float64(len(l))*p/100))]
+}
+
+// batchStats reads the Allocators' metrics: mean batch size and the
+// writes that failed with a conflict.
+func (a *agents) batchStats() (meanBatch float64, conflicts float64) {
+	mfs, err := a.reg.Gather()
+	if err != nil {
+		return 0, 0
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			switch mf.GetName() {
+			case "kubefay_ipam_batch_size":
+				if h := m.GetHistogram(); h.GetSampleCount() > 0 {
+					meanBatch = h.GetSampleSum() / float64(h.GetSampleCount())
+				}
+			case "kubefay_ipam_api_writes_total":
+				for _, l := range m.GetLabel() {
+					if l.GetName() == "result" && l.GetValue() == "conflict" {
+						conflicts += m.GetCounter().GetValue()
+					}
+				}
+			}
+		}
+	}
+	return meanBatch, conflicts
+}

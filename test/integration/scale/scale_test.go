@@ -1,0 +1,175 @@
+package scale
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/kubefay/kubefay/pkg/apis/kubefay/v1alpha1"
+)
+
+// TestScale: N kwok nodes, P pods bound to them, S SubNets, Q
+// NetworkPolicies; the kubefay-controller binary runs; one simulated agent
+// per node allocates its pods' addresses. It asserts that every pod gets
+// exactly one address, none twice (checked against every IPAMBlock), at
+// most one API write per pod; it prints the figures next to the issue's
+// targets (never asserted: this machine is shared).
+func TestScale(t *testing.T) {
+	s, err := sizeFromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(s)
+	cl := startCluster(t)
+	bin := cl.controllerBinary(t)
+	populate(t, cl.c, s)
+	nodesReady := waitNodesReady(t, cl.c, s.nodes, 5*time.Minute)
+	cl.startController(t, bin)
+	r := &report{size: s}
+	r.add("kwok nodes Ready", "-", fmt.Sprintf("%d in %v", s.nodes, nodesReady.Round(time.Millisecond)))
+
+	watch := startWatcher(t, cl, "agent-watch")
+	waitSynced(t, watch, 2*time.Minute)
+	ag := startAgents(t, cl, s)
+	ctrl0, _ := readUsage(cl.ctrl.pid())
+	watch0, _ := readUsage(watch.pid())
+	t0 := time.Now()
+
+	created := createAll(t, cl.c, s.pods, func(i int) client.Object { return s.pod(i) })
+	ag.wait(t, s.pods, 30*time.Minute)
+	if len(ag.errs) > 0 {
+		t.Fatalf("%d allocations failed, first: %s", len(ag.errs), ag.errs[0])
+	}
+	lag := waitStatus(t, cl.c, ag.perSubnet(), ag.end, 5*time.Minute)
+	ctrl1, _ := readUsage(cl.ctrl.pid())
+	watch1, _ := readUsage(watch.pid())
+	span := time.Since(t0)
+	ws := stopWatcher(t, watch)
+
+	wall := ag.end.Sub(ag.first)
+	pods := float64(s.pods)
+	meanBatch, conflicts := ag.batchStats()
+	writesPerPod := float64(ag.traffic.writes.Load()) / pods
+	r.add("pods created (API, 32 clients)", "-", fmt.Sprintf("%d in %v (%.0f/s)", s.pods, created.Round(time.Millisecond), pods/created.Seconds()))
+	r.add("pods allocated (first ADD to last)", "50,000 in <= 5 min", fmt.Sprintf("%d in %v", s.pods, wall.Round(time.Millisecond)))
+	r.add("allocations/s", ">= 167/s", fmt.Sprintf("%.0f", pods/wall.Seconds()))
+	r.add("allocation latency p50", "-", ag.percentile(50).Round(100*time.Microsecond).String())
+	r.add("allocation latency p99", "<= 100ms", ag.percentile(99).Round(100*time.Microsecond).String())
+	r.add("API writes per pod", "<= 1", fmt.Sprintf("%.3f (%d writes, %.0f conflicts, mean batch %.2f)", writesPerPod, ag.traffic.writes.Load(), conflicts, meanBatch))
+	r.add("API bytes per pod (agents' IPAM, sent+received)", "-", fmt.Sprintf("%.0f B (%d reads)", float64(ag.traffic.sent.Load()+ag.traffic.received.Load())/pods, ag.traffic.reads.Load()))
+	r.add("SubNet status lag (last allocation -> status.used)", "-", lag.Round(time.Millisecond).String())
+	r.add("controller CPU during the run", "< 1 core", fmt.Sprintf("%.2f cores (%v CPU in %v)", (ctrl1.cpu-ctrl0.cpu).Seconds()/span.Seconds(), ctrl1.cpu-ctrl0.cpu, span.Round(time.Second)))
+	r.add("controller RSS (peak)", "< 1 GiB", fmt.Sprintf("%s (now %s)", mib(ctrl1.peak), mib(ctrl1.rss)))
+
+	// one agent's informers: the churn of this run, then a fresh start at full size
+	r.add("agent informers: events received during the run", "-", fmt.Sprintf("%d (%.0f/s)", ws.Events, float64(ws.Events)/span.Seconds()))
+	r.add("agent informers: bytes received during the run", "-", fmt.Sprintf("%s (%s/s, %.0f B per pod)", mib(ws.Received), mib(int64(float64(ws.Received)/span.Seconds())), float64(ws.Received)/pods))
+	r.add("agent informers: CPU, RSS during the run", "-", fmt.Sprintf("%v CPU (%.2f cores), RSS %s peak %s", watch1.cpu-watch0.cpu, (watch1.cpu-watch0.cpu).Seconds()/span.Seconds(), mib(watch1.rss), mib(watch1.peak)))
+	fresh := startWatcher(t, cl, "agent-watch-fresh")
+	synced := waitSynced(t, fresh, 5*time.Minute)
+	fu, _ := readUsage(fresh.pid())
+	fs := stopWatcher(t, fresh)
+	r.add("agent informers: fresh start (list) at full size", "-", fmt.Sprintf("synced in %v, %s received, %v CPU, RSS %s", synced.Round(time.Millisecond), mib(fs.Received), fu.cpu, mib(fu.rss)))
+	r.add(fmt.Sprintf("projected: %d agents' watch egress during the run", s.nodes), "-", fmt.Sprintf("%s/s, %.0f events/s", mib(int64(float64(ws.Received)/span.Seconds()*float64(s.nodes))), float64(ws.Events)/span.Seconds()*float64(s.nodes)))
+	r.add(fmt.Sprintf("projected: %d agents starting at once (lists)", s.nodes), "-", mib(fs.Received*int64(s.nodes)))
+
+	// controller crash and restart, with allocations made while it was down
+	cl.killController()
+	createAll(t, cl.c, s.nodes, func(i int) client.Object { return s.pod(s.pods + i) })
+	ag.wait(t, s.pods+s.nodes, 5*time.Minute)
+	restart := time.Now()
+	ready := cl.startController(t, bin)
+	waitStatus(t, cl.c, ag.perSubnet(), restart, 5*time.Minute)
+	r.add("controller restart -> /readyz", "-", ready.Round(time.Millisecond).String())
+	r.add("controller restart -> every SubNet status reconciled", "<= 30s", time.Since(restart).Round(time.Millisecond).String())
+
+	st := checkBlocks(t, cl.c, ag.ips)
+	r.add("duplicates (every IPAMBlock checked)", "0", fmt.Sprintf("%d problems; %d pods hold one address each, %d blocks", len(st.problems), st.pods, st.blocks))
+	r.add("etcd DB size", "-", mib(cl.etcdDBSize()))
+	r.print(t)
+
+	for i, p := range st.problems {
+		if i == 20 {
+			t.Errorf("... %d problems in all", len(st.problems))
+			break
+		}
+		t.Error(p)
+	}
+	if want := s.pods + s.nodes; st.pods != want || len(ag.ips) != want {
+		t.Errorf("%d pods hold an address in the blocks, %d were given one; want %d", st.pods, len(ag.ips), want)
+	}
+	if writesPerPod > 1 {
+		t.Errorf("%.3f API writes per pod, want <= 1", writesPerPod)
+	}
+}
+
+// waitNodesReady waits until kwok has made n nodes Ready.
+func waitNodesReady(t *testing.T, c client.Client, n int, timeout time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	ready := 0
+	err := poll(ctx, time.Second, func() bool {
+		nodes := &corev1.NodeList{}
+		if err := c.List(ctx, nodes); err != nil {
+			return false
+		}
+		ready = 0
+		for _, no := range nodes.Items {
+			for _, cond := range no.Status.Conditions {
+				if cond.Type == corev1.NodeReady && cond.Status == corev1.ConditionTrue {
+					ready++
+				}
+			}
+		}
+		return ready >= n
+	})
+	if err != nil {
+		t.Fatalf("%d of %d nodes Ready after %v: is kwok managing them?", ready, n, timeout)
+	}
+	return time.Since(start)
+}
+
+// waitStatus waits until every SubNet's status.used equals want and
+// returns the time since from.
+func waitStatus(t *testing.T, c client.Client, want map[string]int64, from time.Time, timeout time.Duration) time.Duration {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var off []string
+	err := poll(ctx, 100*time.Millisecond, func() bool {
+		list := &v1alpha1.SubNetList{}
+		if err := c.List(ctx, list); err != nil {
+			return false
+		}
+		off = off[:0]
+		for _, sn := range list.Items {
+			if w, ok := want[sn.Name]; ok && sn.Status.Used != w {
+				off = append(off, fmt.Sprintf("%s used=%d want %d", sn.Name, sn.Status.Used, w))
+			}
+		}
+		return len(off) == 0
+	})
+	if err != nil {
+		t.Fatalf("SubNet status not up to date after %v: %s", timeout, strings.Join(off[:min(len(off), 5)], "; "))
+	}
+	return time.Since(from)
+}
+
+// perSubnet counts the addresses given so far, per SubNet.
+func (a *agents) perSubnet() map[string]int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	m := map[string]int64{}
+	for pod := range a.ips {
+		ns, _, _ := strings.Cut(pod, "/")
+		m["sn-"+strings.TrimPrefix(ns, "ns-")]++
+	}
+	return m
+}
