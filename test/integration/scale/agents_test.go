@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -164,20 +163,17 @@ func (a *agents) wait(t *testing.T, n int, timeout time.Duration) {
 func (a *agents) percentile(p float64) time.Duration {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if len(a.latencies) == 0 {
-		return 0
-	}
-	l := append([]time.Duration(nil), a.latencies...)
-	sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
-	return l[min(len(l)-1, int(float64(len(l))*p/100))]
+	return percentile(a.latencies, p)
 }
 
 // batchStats reads the Allocators' metrics: mean batch size and the
-// writes that failed with a conflict.
-func (a *agents) batchStats() (meanBatch float64, conflicts float64) {
+// writes that failed with a conflict, by verb (create: two nodes claimed
+// the same block; update: a block changed under its writer).
+func (a *agents) batchStats() (meanBatch float64, conflicts map[string]float64) {
+	conflicts = map[string]float64{}
 	mfs, err := a.reg.Gather()
 	if err != nil {
-		return 0, 0
+		return 0, conflicts
 	}
 	for _, mf := range mfs {
 		for _, m := range mf.GetMetric() {
@@ -187,10 +183,12 @@ func (a *agents) batchStats() (meanBatch float64, conflicts float64) {
 					meanBatch = h.GetSampleSum() / float64(h.GetSampleCount())
 				}
 			case "kubefay_ipam_api_writes_total":
+				labels := map[string]string{}
 				for _, l := range m.GetLabel() {
-					if l.GetName() == "result" && l.GetValue() == "conflict" {
-						conflicts += m.GetCounter().GetValue()
-					}
+					labels[l.GetName()] = l.GetValue()
+				}
+				if labels["result"] == "conflict" {
+					conflicts[labels["verb"]] += m.GetCounter().GetValue()
 				}
 			}
 		}

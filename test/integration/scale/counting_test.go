@@ -3,6 +3,8 @@ package scale
 import (
 	"io"
 	"net/http"
+	"path"
+	"sync"
 	"sync/atomic"
 
 	"k8s.io/client-go/rest"
@@ -14,6 +16,15 @@ import (
 type traffic struct {
 	writes, reads, failedWrites atomic.Int64
 	sent, received              atomic.Int64 // bodies only
+	byResource                  sync.Map     // last path element ("pods") -> *atomic.Int64 received
+}
+
+// receivedFor returns the bytes received for one resource's requests.
+func (t *traffic) receivedFor(resource string) int64 {
+	if v, ok := t.byResource.Load(resource); ok {
+		return v.(*atomic.Int64).Load()
+	}
+	return 0
 }
 
 // wrap returns a copy of cfg whose requests t counts.
@@ -45,18 +56,20 @@ func (c *countingRT) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	if err == nil {
-		resp.Body = &countingBody{ReadCloser: resp.Body, n: &c.t.received}
+		v, _ := c.t.byResource.LoadOrStore(path.Base(req.URL.Path), new(atomic.Int64))
+		resp.Body = &countingBody{ReadCloser: resp.Body, n: &c.t.received, res: v.(*atomic.Int64)}
 	}
 	return resp, err
 }
 
 type countingBody struct {
 	io.ReadCloser
-	n *atomic.Int64
+	n, res *atomic.Int64
 }
 
 func (b *countingBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	b.n.Add(int64(n))
+	b.res.Add(int64(n))
 	return n, err
 }

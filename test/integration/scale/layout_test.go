@@ -33,7 +33,11 @@ func (s size) podSubnet(i int) int {
 
 func subnetCIDR(k int) string {
 	v := uint32(0x0a800000) + uint32(k)<<12 // 10.128.0.0 + k /20s
-	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}).String() + "/20"
+	return addr4(v).String() + "/20"
+}
+
+func addr4(v uint32) netip.Addr {
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
 }
 
 func subnet(k int) *v1alpha1.SubNet {
@@ -46,13 +50,16 @@ func namespace(k int) *corev1.Namespace {
 		Labels: map[string]string{"team": fmt.Sprint("t", k%5)}}}
 }
 
-// node is a Node kwok manages (it keeps it Ready and runs its pods).
+// node is a Node kwok manages (it keeps it Ready and runs its pods). kwok
+// gives pods status.podIP from the node's podCIDR (a /24 from 10.160.0.0;
+// kubefay's allocations are not in pod status here).
 func node(n int) *corev1.Node {
+	v := uint32(0x0aa00000) + uint32(n)<<8 // 10.160.0.0 + n /24s
 	return &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{Name: nodeName(n),
 			Labels:      map[string]string{"type": "kwok", "kubernetes.io/hostname": nodeName(n)},
 			Annotations: map[string]string{"kwok.x-k8s.io/node": "fake"}},
-		Spec: corev1.NodeSpec{Taints: []corev1.Taint{{Key: "kwok.x-k8s.io/node", Value: "fake", Effect: corev1.TaintEffectNoSchedule}}},
+		Spec: corev1.NodeSpec{PodCIDR: addr4(v).String() + "/24", Taints: []corev1.Taint{{Key: "kwok.x-k8s.io/node", Value: "fake", Effect: corev1.TaintEffectNoSchedule}}},
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 // EnvReport names a file the figures are appended to (markdown table rows).
@@ -38,5 +39,7 @@ func (r *report) print(t *testing.T) {
 		_, _ = f.WriteString(md.String())
 	}
 }
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
 
 func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }

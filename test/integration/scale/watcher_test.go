@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
 	"github.com/kubefay/kubefay/pkg/agent"
 	"github.com/kubefay/kubefay/pkg/apis/kubefay/v1alpha1"
@@ -35,7 +36,13 @@ type watchStats struct {
 	Events      int64 // add/update/delete events delivered to handlers
 	Received    int64 // bytes read from the API server (lists + watch streams)
 	Requests    int64
+	// by resource: "pods" (both informers), "ipamblocks", ...
+	EventsOf   map[string]int64
+	ReceivedOf map[string]int64
 }
+
+// watched are the resources the agent's informers watch.
+var watched = []string{"pods", "ipamblocks", "subnets", "nodes", "namespaces", "networkpolicies"}
 
 func runWatcher(kubeconfig, node string) error {
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
@@ -48,11 +55,16 @@ func runWatcher(kubeconfig, node string) error {
 	scheme := agent.Scheme()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	var events atomic.Int64
-	count := toolscache.ResourceEventHandlerFuncs{
-		AddFunc:    func(any) { events.Add(1) },
-		UpdateFunc: func(_, _ any) { events.Add(1) },
-		DeleteFunc: func(any) { events.Add(1) },
+	events := map[string]*atomic.Int64{}
+	for _, r := range watched {
+		events[r] = new(atomic.Int64)
+	}
+	counter := func(n *atomic.Int64) toolscache.ResourceEventHandlerFuncs {
+		return toolscache.ResourceEventHandlerFuncs{
+			AddFunc:    func(any) { n.Add(1) },
+			UpdateFunc: func(_, _ any) { n.Add(1) },
+			DeleteFunc: func(any) { n.Add(1) },
+		}
 	}
 	sets := []struct {
 		opts  cache.Options
@@ -79,7 +91,15 @@ func runWatcher(kubeconfig, node string) error {
 			if err != nil {
 				return err
 			}
-			if _, err := inf.AddEventHandler(count); err != nil {
+			gvk, err := apiutil.GVKForObject(k, scheme)
+			if err != nil {
+				return err
+			}
+			n := events[strings.ToLower(gvk.Kind)+"s"]
+			if n == nil {
+				return fmt.Errorf("no counter for %s", gvk.Kind)
+			}
+			if _, err := inf.AddEventHandler(counter(n)); err != nil {
 				return err
 			}
 		}
@@ -90,7 +110,13 @@ func runWatcher(kubeconfig, node string) error {
 	st := watchStats{SyncedAfter: time.Since(start)}
 	fmt.Println("synced", st.SyncedAfter.Nanoseconds())
 	<-ctx.Done()
-	st.Events, st.Received, st.Requests = events.Load(), tr.received.Load(), tr.reads.Load()+tr.writes.Load()
+	st.Received, st.Requests = tr.received.Load(), tr.reads.Load()+tr.writes.Load()
+	st.EventsOf, st.ReceivedOf = map[string]int64{}, map[string]int64{}
+	for _, r := range watched {
+		st.EventsOf[r] = events[r].Load()
+		st.ReceivedOf[r] = tr.receivedFor(r)
+		st.Events += st.EventsOf[r]
+	}
 	return json.NewEncoder(os.Stdout).Encode(st)
 }
 
