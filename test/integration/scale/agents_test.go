@@ -29,6 +29,7 @@ import (
 // a spec.nodeName field selector; here one pod informer hands each pod to
 // its node's Allocator, as kubelet's CNI ADD would, one goroutine per pod.
 type agents struct {
+	ctx     context.Context
 	allocs  map[string]*ipam.Allocator
 	traffic traffic
 	metrics *ipam.Metrics
@@ -38,17 +39,54 @@ type agents struct {
 	wg      sync.WaitGroup
 	done    atomic.Int64
 
-	mu         sync.Mutex
+	mu     sync.Mutex
+	held   []*corev1.Pod // pods waiting for release while holding
+	hold   bool
+	phases []*phase
+	ips    map[string]netip.Addr // namespace/pod -> address
+	errs   []string
+}
+
+// phase holds the figures of the allocations started between two calls of
+// startPhase.
+type phase struct {
 	latencies  []time.Duration
-	ips        map[string]netip.Addr // namespace/pod -> address
-	errs       []string
 	first, end time.Time
+}
+
+// startPhase begins a new set of figures; with hold, pods are kept back
+// (as if their nodes' agents were down) until release.
+func (a *agents) startPhase(hold bool) *phase {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	p := &phase{}
+	a.phases = append(a.phases, p)
+	a.hold = hold
+	return p
+}
+
+// release starts the allocations of every held pod at once.
+func (a *agents) release() {
+	a.mu.Lock()
+	held := a.held
+	a.held, a.hold = nil, false
+	a.mu.Unlock()
+	for _, p := range held {
+		a.allocate(a.ctx, p)
+	}
+}
+
+// heldCount is how many pods wait for release.
+func (a *agents) heldCount() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.held)
 }
 
 func startAgents(t *testing.T, cl *cluster, s size) *agents {
 	t.Helper()
 	a := &agents{allocs: map[string]*ipam.Allocator{}, metrics: ipam.NewMetrics(), reg: prometheus.NewRegistry(),
-		ips: map[string]netip.Addr{}}
+		ips: map[string]netip.Addr{}, phases: []*phase{{}}}
 	a.reg.MustRegister(a.metrics)
 	scheme, _ := controller.NewScheme()
 	writer, err := client.New(a.traffic.wrap(cl.cfg), client.Options{Scheme: scheme})
@@ -62,6 +100,7 @@ func startAgents(t *testing.T, cl *cluster, s size) *agents {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	a.ctx = ctx
 	stopped := make(chan struct{})
 	go func() {
 		defer close(stopped)
@@ -111,6 +150,18 @@ func (a *agents) podSeen(ctx context.Context, o any) {
 	if _, dup := a.started.LoadOrStore(p.UID, struct{}{}); dup {
 		return
 	}
+	a.mu.Lock()
+	if a.hold {
+		a.held = append(a.held, p)
+		a.mu.Unlock()
+		return
+	}
+	a.mu.Unlock()
+	a.allocate(ctx, p)
+}
+
+// allocate runs one pod's allocation in its own goroutine.
+func (a *agents) allocate(ctx context.Context, p *corev1.Pod) {
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
@@ -123,16 +174,17 @@ func (a *agents) podSeen(ctx context.Context, o any) {
 		end := time.Now()
 		a.mu.Lock()
 		defer a.mu.Unlock()
-		if a.first.IsZero() || start.Before(a.first) {
-			a.first = start
+		ph := a.phases[len(a.phases)-1]
+		if ph.first.IsZero() || start.Before(ph.first) {
+			ph.first = start
 		}
-		if end.After(a.end) {
-			a.end = end
+		if end.After(ph.end) {
+			ph.end = end
 		}
 		if err != nil {
 			a.errs = append(a.errs, fmt.Sprintf("%s/%s: %v", p.Namespace, p.Name, err))
 		} else {
-			a.latencies = append(a.latencies, end.Sub(start))
+			ph.latencies = append(ph.latencies, end.Sub(start))
 			a.ips[p.Namespace+"/"+p.Name] = res.IP
 		}
 		a.done.Add(1)
@@ -159,39 +211,58 @@ func (a *agents) wait(t *testing.T, n int, timeout time.Duration) {
 	}
 }
 
-// percentile of the allocation latencies (p in [0,100]).
-func (a *agents) percentile(p float64) time.Duration {
+// percentile of a phase's allocation latencies (p in [0,100]).
+func (a *agents) percentile(ph *phase, p float64) time.Duration {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return percentile(a.latencies, p)
+	return percentile(ph.latencies, p)
 }
 
-// batchStats reads the Allocators' metrics: mean batch size and the
-// writes that failed with a conflict, by verb (create: two nodes claimed
-// the same block; update: a block changed under its writer).
-func (a *agents) batchStats() (meanBatch float64, conflicts map[string]float64) {
-	conflicts = map[string]float64{}
+// wall is the time from a phase's first allocation start to its last end.
+func (a *agents) wall(ph *phase) time.Duration {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return ph.end.Sub(ph.first)
+}
+
+// ipamStats are the Allocators' metrics so far.
+type ipamStats struct {
+	batches, batched float64            // batches, requests in them
+	conflicts        map[string]float64 // by verb
+}
+
+// meanBatch is the mean batch size since before.
+func (s ipamStats) meanBatch(before ipamStats) float64 {
+	if s.batches == before.batches {
+		return 0
+	}
+	return (s.batched - before.batched) / (s.batches - before.batches)
+}
+
+// stats reads the Allocators' metrics: batch sizes and the writes that
+// failed with a conflict, by verb (create: two nodes claimed the same
+// block; update: a block changed under its writer).
+func (a *agents) stats() ipamStats {
+	st := ipamStats{conflicts: map[string]float64{}}
 	mfs, err := a.reg.Gather()
 	if err != nil {
-		return 0, conflicts
+		return st
 	}
 	for _, mf := range mfs {
 		for _, m := range mf.GetMetric() {
 			switch mf.GetName() {
 			case "kubefay_ipam_batch_size":
-				if h := m.GetHistogram(); h.GetSampleCount() > 0 {
-					meanBatch = h.GetSampleSum() / float64(h.GetSampleCount())
-				}
+				st.batches, st.batched = float64(m.GetHistogram().GetSampleCount()), m.GetHistogram().GetSampleSum()
 			case "kubefay_ipam_api_writes_total":
 				labels := map[string]string{}
 				for _, l := range m.GetLabel() {
 					labels[l.GetName()] = l.GetValue()
 				}
 				if labels["result"] == "conflict" {
-					conflicts[labels["verb"]] += m.GetCounter().GetValue()
+					st.conflicts[labels["verb"]] += m.GetCounter().GetValue()
 				}
 			}
 		}
 	}
-	return meanBatch, conflicts
+	return st
 }

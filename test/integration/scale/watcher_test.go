@@ -95,7 +95,7 @@ func runWatcher(kubeconfig, node string) error {
 			if err != nil {
 				return err
 			}
-			n := events[strings.ToLower(gvk.Kind)+"s"]
+			n := events[resourceOf(gvk.Kind)]
 			if n == nil {
 				return fmt.Errorf("no counter for %s", gvk.Kind)
 			}
@@ -173,3 +173,12 @@ func stopWatcher(t *testing.T, p *proc) watchStats {
 }
 
 func splitLines(s string) []string { return strings.Split(strings.TrimSpace(s), "\n") }
+
+// resourceOf is the plural resource name of the kinds watched here.
+func resourceOf(kind string) string {
+	k := strings.ToLower(kind)
+	if strings.HasSuffix(k, "y") {
+		return strings.TrimSuffix(k, "y") + "ies"
+	}
+	return k + "s"
+}
