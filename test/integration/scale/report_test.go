@@ -11,10 +11,15 @@ import (
 // EnvReport names a file the figures are appended to (markdown table rows).
 const EnvReport = "KUBEFAY_SCALE_REPORT"
 
+// EnvCSV names a file a line "nodes,pods,stream p50,stream p99,burst p50,
+// burst p99" (ms) is appended to, for hack/plot.
+const EnvCSV = "KUBEFAY_SCALE_CSV"
+
 // report collects the figures, each with its target from issue 16.
 type report struct {
 	size size
 	rows [][3]string
+	lat  [4]time.Duration // streaming p50, p99, burst p50, p99
 }
 
 func (r *report) add(figure, target, measured string) {
@@ -37,6 +42,19 @@ func (r *report) print(t *testing.T) {
 		}
 		defer f.Close()
 		_, _ = f.WriteString(md.String())
+	}
+	if p := os.Getenv(EnvCSV); p != "" {
+		f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer f.Close()
+		fmt.Fprintf(f, "%d,%d", r.size.nodes, r.size.pods)
+		for _, d := range r.lat {
+			fmt.Fprintf(f, ",%.1f", float64(d)/float64(time.Millisecond))
+		}
+		fmt.Fprintln(f)
 	}
 }
 

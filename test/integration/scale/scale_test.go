@@ -71,6 +71,7 @@ func TestScale(t *testing.T) {
 	createLat = append(createLat, createLat2...)
 	created += created2
 	sw, bw := ag.wall(stream), ag.wall(burst)
+	r.lat = [4]time.Duration{ag.percentile(stream, 50), ag.percentile(stream, 99), ag.percentile(burst, 50), ag.percentile(burst, 99)}
 	r.add("pods created (API, 32 clients)", "-", fmt.Sprintf("%d in %v (%.0f/s)", s.pods, created.Round(time.Millisecond), pods/created.Seconds()))
 	r.add("baseline: pod create latency p50 / p99 (same run)", "-", fmt.Sprintf("%v / %v", ms(percentile(createLat, 50)), ms(percentile(createLat, 99))))
 	r.add("streaming: pods allocated as created (first ADD to last)", "-", fmt.Sprintf("%d in %v (%.0f/s, bound by pod creation)", half, sw.Round(time.Millisecond), float64(half)/sw.Seconds()))
