@@ -38,6 +38,7 @@ func TestScale(t *testing.T) {
 	watch := startWatcher(t, cl, "agent-watch")
 	waitSynced(t, watch, 2*time.Minute)
 	ag := startAgents(t, cl, s)
+	guardMemory(t, func() string { return fmt.Sprintf("%d pods handled, %d held", ag.done.Load(), ag.heldCount()) })
 	ctrl0, _ := readUsage(cl.ctrl.pid())
 	watch0, _ := readUsage(watch.pid())
 	t0 = time.Now()
