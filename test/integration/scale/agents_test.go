@@ -35,9 +35,10 @@ type agents struct {
 	metrics *ipam.Metrics
 	reg     *prometheus.Registry
 
-	started sync.Map // pod UID -> struct{}
-	wg      sync.WaitGroup
-	done    atomic.Int64
+	started  sync.Map      // pod UID -> struct{}
+	inFlight chan struct{} // bounds the Allocate calls running at once
+	wg       sync.WaitGroup
+	done     atomic.Int64
 
 	mu     sync.Mutex
 	held   []*corev1.Pod // pods waiting for release while holding
@@ -86,7 +87,7 @@ func (a *agents) heldCount() int {
 func startAgents(t *testing.T, cl *cluster, s size) *agents {
 	t.Helper()
 	a := &agents{allocs: map[string]*ipam.Allocator{}, metrics: ipam.NewMetrics(), reg: prometheus.NewRegistry(),
-		ips: map[string]netip.Addr{}, phases: []*phase{{}}}
+		ips: map[string]netip.Addr{}, phases: []*phase{{}}, inFlight: make(chan struct{}, maxInFlight)}
 	a.reg.MustRegister(a.metrics)
 	scheme, _ := controller.NewScheme()
 	writer, err := client.New(a.traffic.wrap(cl.cfg), client.Options{Scheme: scheme})
@@ -131,6 +132,14 @@ func startAgents(t *testing.T, cl *cluster, s size) *agents {
 	return a
 }
 
+// maxInFlight bounds the simulated CNI ADDs running at once across all
+// nodes. Each Allocator batch lists every IPAMBlock of the cluster (a real
+// agent does the same in its own process); with all agents in this one
+// process, 25,000 pods released at once would hold thousands of such
+// lists together (16 GiB at 1000 nodes). Latency is timed from the start of
+// Allocate, the burst's wall time includes the wait for a slot.
+const maxInFlight = 400
+
 // podKey keeps what the simulated agents need of a pod.
 func podKey(obj any) (any, error) {
 	p, ok := obj.(*corev1.Pod)
@@ -167,11 +176,13 @@ func (a *agents) allocate(ctx context.Context, p *corev1.Pod) {
 		defer a.wg.Done()
 		req := ipam.Request{Subnet: "sn-" + strings.TrimPrefix(p.Namespace, "ns-"), Node: p.Spec.NodeName,
 			Namespace: p.Namespace, Pod: p.Name, PodUID: string(p.UID), ContainerID: "c-" + string(p.UID)}
+		a.inFlight <- struct{}{}
 		actx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 		defer cancel()
 		start := time.Now()
 		res, err := a.allocs[p.Spec.NodeName].Allocate(actx, req)
 		end := time.Now()
+		<-a.inFlight
 		a.mu.Lock()
 		defer a.mu.Unlock()
 		ph := a.phases[len(a.phases)-1]
