@@ -34,7 +34,8 @@ func main() {
 		log.Fatal(err)
 	}
 	sort.Slice(rows, func(i, j int) bool { return num(rows[i][0]) < num(rows[j][0]) })
-	names := []string{"streaming p50", "streaming p99", "burst p50", "burst p99"}
+	// the streaming phase only: burst latency is queueing by construction
+	names := []string{"streaming p50", "streaming p99"}
 	series := make([]plotter.XYs, len(names))
 	for _, r := range rows {
 		for i := range names {
