@@ -18,6 +18,8 @@ if [ "$stage" != manifests ]; then
   hack/k8s/build.sh
   K8S_BIN=$(ls -d "$ROOT"/_output/k8s/v*/bin | head -1)
   export KUBEFAY_K8S_BIN=$K8S_BIN
+  # kwok (fake nodes and pods) for test/integration/scale, cached outside our go.mod
+  export KUBEFAY_KWOK=${KUBEFAY_KWOK:-$(hack/kwok/install.sh)}
 fi
 
 # The datapath suite again with datapath_type=system, in a User-Mode Linux guest (hack/uml):

@@ -55,7 +55,7 @@ func newPolicySync(node string, flows *flowsync.Syncer[*of.Flow]) *policySync {
 // isolation after an agent restart), then follows changes.
 func (p *policySync) start(ctx context.Context, restCfg *rest.Config, scheme *runtime.Scheme, notReady func(string)) error {
 	c, err := cache.New(restCfg, cache.Options{Scheme: scheme, ByObject: map[client.Object]cache.ByObject{
-		&corev1.Pod{}: {Transform: slimPod},
+		&corev1.Pod{}: {Transform: SlimPod},
 	}})
 	if err != nil {
 		return err
@@ -220,9 +220,9 @@ func enginePod(p *corev1.Pod, attached netip.Addr) (networkpolicy.Pod, bool) {
 	return ep, true
 }
 
-// slimPod keeps only what policy needs of a pod, so caching every pod of a
-// large cluster stays cheap.
-func slimPod(obj any) (any, error) {
+// SlimPod is the policy informers' transform: it keeps only what policy
+// needs of a pod, so caching every pod of a large cluster stays cheap.
+func SlimPod(obj any) (any, error) {
 	p, ok := obj.(*corev1.Pod)
 	if !ok {
 		return obj, nil
