@@ -12,7 +12,9 @@ mkdir -p "$DIR"
 start=$(date +%s)
 echo "building kwok $V into $DIR (once)" >&2
 # a module-less directory: `go install pkg@version` resolves kwok's own go.mod
-cd "$(mktemp -d)"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp"
 GOBIN=$DIR CGO_ENABLED=0 GOFLAGS=-trimpath go install -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$V" >&2
 echo "built kwok $V in $(( $(date +%s) - start ))s" >&2
 echo "$DIR/kwok"

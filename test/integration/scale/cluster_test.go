@@ -80,7 +80,7 @@ func startCluster(t *testing.T) *cluster {
 		"--max-requests-inflight=800", "--max-mutating-requests-inflight=400"}})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if _, err := srv.InstallCRDs(ctx, filepath.Join(root, "build", "crds")); err != nil {
+	if _, err := srv.InstallCRDs(ctx, filepath.Join(root, apiserver.CRDDir)); err != nil {
 		t.Fatal(err)
 	}
 	scheme, err := controller.NewScheme()
