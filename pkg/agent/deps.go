@@ -9,7 +9,7 @@ import (
 
 // The agent's collaborators, narrowed to what it uses, so the CNI path and
 // the node sync can be unit-tested with fakes and wired to the real OVSDB
-// client, IPAM and netlink plumbing in wiring.go.
+// client, IPAM and netlink plumbing in agent.go.
 
 // PodRef identifies one interface of one pod.
 type PodRef struct {

@@ -27,7 +27,7 @@ type NodeSync struct {
 	ServiceCIDRs []*net.IPNet
 	MTU          int
 	Flows        *flowsync.Syncer[*of.Flow]
-	// HostNetwork applies the host side; nodenet.Reconcile in production.
+	// HostNetwork applies the host side; (*nodenet.Reconciler).Apply in production.
 	HostNetwork func(ctx context.Context, d nodenet.Desired) error
 	// SubnetProblem, when set, is told of a SubNet the host network cannot
 	// serve on this node (e.g. another owner's route holds its CIDR).

@@ -132,7 +132,7 @@ func (s *Syncer[F]) SetAndSync(ctx context.Context, owner string, flows []F) (St
 	return s.Sync(ctx)
 }
 
-// Desired returns every desired flow (for the CLI and tests), sorted by key.
+// Desired returns every desired flow (for tests), sorted by key.
 func (s *Syncer[F]) Desired() []F {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -24,7 +24,7 @@ type Subnet struct {
 // Desired is the whole host-side network state of a node.
 type Desired struct {
 	// GatewayIface is the host side of the node, "gw0" (an OVS internal port
-	// created by someone else; Reconcile fails while it does not exist).
+	// created by someone else; Apply fails while it does not exist).
 	GatewayIface string
 	// NodeAddress is the node's own address in defaultnet, put first on gw0
 	// as a /32 and used as the source of the SubNet routes. Nil while it is

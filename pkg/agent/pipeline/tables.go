@@ -1,7 +1,8 @@
 // Package pipeline declares kubefay's OpenFlow pipeline on br-int and
 // computes, as pure functions of the node's state, every flow the bridge
-// should hold. Where a packet goes is readable from this file alone; each
-// feature's flows live in their own file (classifier.go, arp.go, ...).
+// should hold. This file declares the tables and their order; each
+// feature's flows, and the gotos between tables, live in their own file
+// (classifier.go, arp.go, ...).
 package pipeline
 
 // Table is an OpenFlow table of the pipeline.
