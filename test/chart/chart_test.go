@@ -6,9 +6,6 @@
 package chart
 
 import (
-	"bytes"
-	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,10 +16,10 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	agentconfig "github.com/kubefay/kubefay/pkg/agent/config"
 	"github.com/kubefay/kubefay/pkg/controller"
+	"github.com/kubefay/kubefay/pkg/testing/apiserver"
 )
 
 // want is what a render must say, value by value.
@@ -163,24 +160,11 @@ func controllerConfig(t *testing.T, data string) *controller.Config {
 // read decodes every object of a multi-document YAML file, in order.
 func read(t *testing.T, path string) []*unstructured.Unstructured {
 	t.Helper()
-	data, err := os.ReadFile(path)
+	objs, err := apiserver.ReadObjects(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
-	var out []*unstructured.Unstructured
-	for {
-		u := &unstructured.Unstructured{}
-		if err := dec.Decode(&u.Object); err != nil {
-			if errors.Is(err, io.EOF) {
-				return out
-			}
-			t.Fatalf("%s: %v", path, err)
-		}
-		if len(u.Object) > 0 {
-			out = append(out, u)
-		}
-	}
+	return objs
 }
 
 func convert(t *testing.T, o *unstructured.Unstructured, into any) {
