@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/kubefay/kubefay/pkg/containerid"
 	"net"
 	"net/netip"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/kubefay/kubefay/pkg/agent/pipeline"
 	"github.com/kubefay/kubefay/pkg/agent/podif"
 	"github.com/kubefay/kubefay/pkg/cni/api"
+	"github.com/kubefay/kubefay/pkg/containerid"
 	of "github.com/kubefay/kubefay/pkg/ovs/openflow"
 )
 

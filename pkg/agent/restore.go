@@ -2,7 +2,6 @@ package agent
 
 import (
 	"context"
-	"github.com/kubefay/kubefay/pkg/containerid"
 	"net"
 	"net/netip"
 	"time"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/kubefay/kubefay/pkg/agent/pipeline"
 	"github.com/kubefay/kubefay/pkg/cni/api"
+	"github.com/kubefay/kubefay/pkg/containerid"
 )
 
 // restorePods rebuilds the desired flows of the pods attached before this

@@ -3,11 +3,12 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/kubefay/kubefay/pkg/containerid"
 	"io"
 	"strconv"
 
 	"github.com/spf13/cobra"
+
+	"github.com/kubefay/kubefay/pkg/containerid"
 )
 
 // Output formats of `subnet show`.

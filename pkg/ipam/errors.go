@@ -3,10 +3,11 @@ package ipam
 import (
 	"errors"
 	"fmt"
-	"github.com/kubefay/kubefay/pkg/containerid"
 	"net/netip"
 
 	"github.com/containernetworking/cni/pkg/types"
+
+	"github.com/kubefay/kubefay/pkg/containerid"
 )
 
 // Reason classifies an IPAM failure; it doubles as the reason of a

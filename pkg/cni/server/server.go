@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/kubefay/kubefay/pkg/containerid"
 	"io"
 	"net"
 	"net/http"
@@ -25,6 +24,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/kubefay/kubefay/pkg/cni/api"
+	"github.com/kubefay/kubefay/pkg/containerid"
 	"github.com/kubefay/kubefay/pkg/keylock"
 )
 
