@@ -65,6 +65,9 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 	if err != nil {
 		return err
 	}
+	if err := ipam.IndexBlocks(ctx, informers); err != nil {
+		return fmt.Errorf("indexing IPAM blocks by subnet: %w", err)
+	}
 	go func() {
 		if err := informers.Start(ctx); err != nil {
 			klog.ErrorS(err, "informers stopped")

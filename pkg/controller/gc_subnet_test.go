@@ -65,7 +65,7 @@ func TestGCBlocksOfGoneSubnets(t *testing.T) {
 		wantErr bool
 		left    []string
 	}{
-		{"API reachable", fake.NewClientBuilder().WithScheme(s).WithObjects(api...).Build(), false,
+		{"API reachable", fake.NewClientBuilder().WithScheme(s).WithIndex(&v1alpha1.IPAMBlock{}, ipam.BlockSubnetField, ipam.BlockSubnet).WithObjects(api...).Build(), false,
 			[]string{"fresh.new", "gone.used", "gone.young", "net.ok"}},
 		{"API unreachable: nothing deleted", failingReader{}, true,
 			[]string{"fresh.new", "gone.dead-pod", "gone.empty", "gone.used", "gone.young", "net.ok", "net.old-cidr"}},
@@ -76,7 +76,7 @@ func TestGCBlocksOfGoneSubnets(t *testing.T) {
 			for i, o := range cached {
 				objs[i] = o.DeepCopyObject().(client.Object)
 			}
-			c := fake.NewClientBuilder().WithScheme(s).WithObjects(objs...).Build()
+			c := fake.NewClientBuilder().WithScheme(s).WithIndex(&v1alpha1.IPAMBlock{}, ipam.BlockSubnetField, ipam.BlockSubnet).WithObjects(objs...).Build()
 			g := &GarbageCollector{Client: c, APIReader: tc.api, IPAM: ipam.New(c, ipam.Options{}), Grace: 30 * time.Second,
 				Now: func() time.Time { return now }}
 			_, err := g.RunOnce(ctx)

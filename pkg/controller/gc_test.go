@@ -49,7 +49,7 @@ func TestGarbageCollector(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := fake.NewClientBuilder().WithScheme(s).WithObjects(objs...).Build()
+	c := fake.NewClientBuilder().WithScheme(s).WithIndex(&v1alpha1.IPAMBlock{}, ipam.BlockSubnetField, ipam.BlockSubnet).WithObjects(objs...).Build()
 	g := &GarbageCollector{Client: c, APIReader: c, IPAM: ipam.New(c, ipam.Options{}), Grace: 30 * time.Second, Now: func() time.Time { return now }}
 	st, err := g.RunOnce(ctx)
 	if err != nil {

@@ -60,6 +60,9 @@ func NewManager(restCfg *rest.Config, cfg *Config) (ctrl.Manager, error) {
 
 // Setup adds the controller's parts to a manager.
 func Setup(mgr ctrl.Manager, cfg *Config) error {
+	if err := ipam.IndexBlocks(context.Background(), mgr.GetFieldIndexer()); err != nil {
+		return fmt.Errorf("indexing IPAM blocks by subnet: %w", err)
+	}
 	if err := mgr.Add(&DefaultSubnetEnsurer{Client: mgr.GetClient(), Subnet: cfg.DefaultSubnet}); err != nil {
 		return err
 	}

@@ -86,13 +86,14 @@ func (r *StatusReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	if !sn.DeletionTimestamp.IsZero() {
 		return reconcile.Result{}, nil // the DeletionGuard owns its status now
 	}
-	blocks := &v1alpha1.IPAMBlockList{}
-	if err := r.Client.List(ctx, blocks); err != nil {
+	// The lists below are only read: the cache's objects are not copied.
+	blocks, err := ipam.ListSubnetBlocks(ctx, r.Client, sn.Name)
+	if err != nil {
 		return reconcile.Result{}, err
 	}
-	status := ComputeStatus(sn, blocks.Items)
+	status := ComputeStatus(sn, blocks)
 	subnets := &v1alpha1.SubNetList{}
-	if err := r.Client.List(ctx, subnets); err != nil {
+	if err := r.Client.List(ctx, subnets, client.UnsafeDisableDeepCopy); err != nil {
 		return reconcile.Result{}, err
 	}
 	if other := ipam.Overlap(sn, subnets.Items); other != nil {
@@ -101,7 +102,7 @@ func (r *StatusReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	}
 	nodes := &metav1.PartialObjectMetadataList{}
 	nodes.SetGroupVersionKind(nodeGVK.GroupVersion().WithKind("NodeList"))
-	if err := r.Client.List(ctx, nodes); err != nil {
+	if err := r.Client.List(ctx, nodes, client.UnsafeDisableDeepCopy); err != nil {
 		return reconcile.Result{}, err
 	}
 	status.Conditions = append(status.Conditions, ProgrammedCondition(sn, nodes.Items))

@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/kubefay/kubefay/pkg/apis/kubefay/v1alpha1"
+	"github.com/kubefay/kubefay/pkg/ipam"
 )
 
 func subnet(name, cidr string, excl ...string) *v1alpha1.SubNet {
@@ -74,7 +75,7 @@ func TestStatusReconcilerWritesOnlyChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := block("a.1", "a", "10.0.0.0/26", "n1", map[string]v1alpha1.Allocation{"10.0.0.2": {Pod: "x"}})
-	c := fake.NewClientBuilder().WithScheme(s).WithObjects(subnet("a", "10.0.0.0/24"), b).WithStatusSubresource(&v1alpha1.SubNet{}).Build()
+	c := fake.NewClientBuilder().WithScheme(s).WithIndex(&v1alpha1.IPAMBlock{}, ipam.BlockSubnetField, ipam.BlockSubnet).WithObjects(subnet("a", "10.0.0.0/24"), b).WithStatusSubresource(&v1alpha1.SubNet{}).Build()
 	now := time.Unix(1000, 0)
 	r := &StatusReconciler{Client: c, MinInterval: time.Second, Now: func() time.Time { return now }}
 	reconcileOnce := func() (reconcile.Result, *v1alpha1.SubNet) {
@@ -196,7 +197,7 @@ func TestStatusReconcilerProgrammed(t *testing.T) {
 	}
 	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node1", Annotations: map[string]string{
 		v1alpha1.NodeSubnetProblemsAnnotation: `{"a":"route to 10.0.0.0/24 is held by protocol 3 (dev docker0)"}`}}}
-	c := fake.NewClientBuilder().WithScheme(s).WithObjects(subnet("a", "10.0.0.0/24"), node).WithStatusSubresource(&v1alpha1.SubNet{}).Build()
+	c := fake.NewClientBuilder().WithScheme(s).WithIndex(&v1alpha1.IPAMBlock{}, ipam.BlockSubnetField, ipam.BlockSubnet).WithObjects(subnet("a", "10.0.0.0/24"), node).WithStatusSubresource(&v1alpha1.SubNet{}).Build()
 	r := &StatusReconciler{Client: c}
 	get := func() *v1alpha1.SubNet {
 		if _, err := r.Reconcile(ctx, reconcile.Request{NamespacedName: types.NamespacedName{Name: "a"}}); err != nil {

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/kubefay/kubefay/pkg/apis/kubefay/v1alpha1"
+	"github.com/kubefay/kubefay/pkg/ipam"
 )
 
 // FinalizerSubnetInUse is the finalizer the controller puts on every
@@ -156,15 +157,13 @@ func (g *DeletionGuard) block(ctx context.Context, sn *v1alpha1.SubNet, blocks [
 
 // blocksOf lists a subnet's IPAMBlocks from the API server.
 func (g *DeletionGuard) blocksOf(ctx context.Context, subnet string) ([]*v1alpha1.IPAMBlock, error) {
-	list := &v1alpha1.IPAMBlockList{}
-	if err := g.APIReader.List(ctx, list); err != nil {
-		return nil, fmt.Errorf("listing IPAM blocks: %w", err)
+	items, err := ipam.ListSubnetBlocks(ctx, g.APIReader, subnet)
+	if err != nil {
+		return nil, fmt.Errorf("listing the IPAM blocks of subnet %q: %w", subnet, err)
 	}
-	var out []*v1alpha1.IPAMBlock
-	for i := range list.Items {
-		if list.Items[i].Spec.Subnet == subnet {
-			out = append(out, &list.Items[i])
-		}
+	out := make([]*v1alpha1.IPAMBlock, len(items))
+	for i := range items {
+		out[i] = &items[i]
 	}
 	return out, nil
 }

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/kubefay/kubefay/pkg/apis/kubefay/v1alpha1"
+	"github.com/kubefay/kubefay/pkg/ipam"
 )
 
 func deleting(sn *v1alpha1.SubNet, finalizers ...string) *v1alpha1.SubNet {
@@ -80,7 +81,7 @@ func TestDeletionGuard(t *testing.T) {
 			for _, b := range tt.blocks {
 				objs = append(objs, b)
 			}
-			c := fake.NewClientBuilder().WithScheme(s).WithObjects(objs...).WithStatusSubresource(&v1alpha1.SubNet{}).Build()
+			c := fake.NewClientBuilder().WithScheme(s).WithIndex(&v1alpha1.IPAMBlock{}, ipam.BlockSubnetField, ipam.BlockSubnet).WithObjects(objs...).WithStatusSubresource(&v1alpha1.SubNet{}).Build()
 			g := &DeletionGuard{Client: c, APIReader: c}
 			req := reconcile.Request{NamespacedName: types.NamespacedName{Name: "a"}}
 			res, err := g.Reconcile(ctx, req)
@@ -148,7 +149,7 @@ func TestDeletionGuardThenRelease(t *testing.T) {
 	}
 	b := block("a.1", "a", "10.0.0.0/26", "n1", podAllocs(1))
 	b.Spec.Allocations["10.0.0.9"] = v1alpha1.Allocation{Node: "n1", ContainerID: "node:n1", Interface: "gw0"}
-	c := fake.NewClientBuilder().WithScheme(s).WithObjects(deleting(subnet("a", "10.0.0.0/24"), FinalizerSubnetInUse), b).
+	c := fake.NewClientBuilder().WithScheme(s).WithIndex(&v1alpha1.IPAMBlock{}, ipam.BlockSubnetField, ipam.BlockSubnet).WithObjects(deleting(subnet("a", "10.0.0.0/24"), FinalizerSubnetInUse), b).
 		WithStatusSubresource(&v1alpha1.SubNet{}).Build()
 	g := &DeletionGuard{Client: c, APIReader: c}
 	req := reconcile.Request{NamespacedName: types.NamespacedName{Name: "a"}}

@@ -21,7 +21,8 @@ const DefaultInterface = "eth0"
 // client.
 type Options struct {
 	// Cache serves the reads of the common path (the SubNet, the list of
-	// IPAMBlocks), typically an informer cache. Nil reads from APIReader.
+	// IPAMBlocks), typically an informer cache with IndexBlocks' index.
+	// Nil reads from APIReader.
 	Cache client.Reader
 	// APIReader reads straight from the API server; it is used after a
 	// write conflict and when the cache does not know an object yet. Nil
@@ -245,16 +246,25 @@ func (a *Allocator) subnet(ctx context.Context, name string) (*Subnet, error) {
 	return ParseSubnet(obj)
 }
 
-// blocks lists the IPAMBlocks of a subnet, merged with the ones this
-// Allocator wrote or read lately (the cache may not have them yet).
+// blocks lists the IPAMBlocks of a subnet (every block when subnet is
+// empty), merged with the ones this Allocator wrote or read lately (the
+// cache may not have them yet). The blocks are only read (update works on a
+// deep copy): the cache's objects are not copied.
 func (a *Allocator) blocks(ctx context.Context, subnet string) ([]*v1alpha1.IPAMBlock, error) {
-	list := &v1alpha1.IPAMBlockList{}
-	// The blocks are only read (update works on a deep copy): skip the
-	// cache's copy of every block on every allocation.
-	if err := a.cache.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil {
-		return nil, fmt.Errorf("listing IPAM blocks: %w", err)
+	var items []v1alpha1.IPAMBlock
+	if subnet == "" {
+		list := &v1alpha1.IPAMBlockList{}
+		if err := a.cache.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil {
+			return nil, fmt.Errorf("listing IPAM blocks: %w", err)
+		}
+		items = list.Items
+	} else {
+		var err error
+		if items, err = ListSubnetBlocks(ctx, a.cache, subnet); err != nil {
+			return nil, fmt.Errorf("listing the IPAM blocks of subnet %q: %w", subnet, err)
+		}
 	}
-	out := a.recent.merge(list.Items)
+	out := a.recent.merge(items)
 	if subnet == "" {
 		return out, nil
 	}

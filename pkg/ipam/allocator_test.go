@@ -41,7 +41,7 @@ func podObj(name string, mod ...func(*corev1.Pod)) *corev1.Pod {
 }
 
 func fakeClient(t testing.TB, objs ...client.Object) client.Client {
-	return fake.NewClientBuilder().WithScheme(testScheme(t)).WithObjects(objs...).Build()
+	return fake.NewClientBuilder().WithScheme(testScheme(t)).WithIndex(&v1alpha1.IPAMBlock{}, BlockSubnetField, BlockSubnet).WithObjects(objs...).Build()
 }
 
 func req(node, pod string, mod ...func(*Request)) Request {

@@ -48,7 +48,7 @@ func (w *blockWrites) client(t testing.TB, objs ...client.Object) client.Client 
 		}
 		return nil
 	}
-	return fake.NewClientBuilder().WithScheme(testScheme(t)).WithObjects(objs...).WithInterceptorFuncs(interceptor.Funcs{
+	return fake.NewClientBuilder().WithScheme(testScheme(t)).WithIndex(&v1alpha1.IPAMBlock{}, BlockSubnetField, BlockSubnet).WithObjects(objs...).WithInterceptorFuncs(interceptor.Funcs{
 		Create: func(ctx context.Context, c client.WithWatch, o client.Object, opts ...client.CreateOption) error {
 			if err := before(ctx, c, o); err != nil {
 				return err

@@ -52,6 +52,9 @@ func benchEnv(b *testing.B) (client.Client, cache.Cache) {
 		if bench.cache, bench.err = cache.New(bench.srv.Config(), cache.Options{Scheme: scheme}); bench.err != nil {
 			return
 		}
+		if bench.err = ipam.IndexBlocks(ctx, bench.cache); bench.err != nil {
+			return
+		}
 		var cctx context.Context
 		cctx, bench.cancel = context.WithCancel(ctx)
 		go func() { _ = bench.cache.Start(cctx) }()

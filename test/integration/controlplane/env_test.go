@@ -19,6 +19,7 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/kubefay/kubefay/pkg/controller"
+	"github.com/kubefay/kubefay/pkg/ipam"
 	"github.com/kubefay/kubefay/pkg/testing/apiserver"
 )
 
@@ -83,6 +84,9 @@ func (e *env) startCache(t testing.TB) cache.Cache {
 	t.Helper()
 	ca, err := cache.New(e.cfg, cache.Options{Scheme: e.scheme})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ipam.IndexBlocks(context.Background(), ca); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

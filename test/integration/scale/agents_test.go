@@ -100,6 +100,9 @@ func startAgents(t *testing.T, cl *cluster, s size) *agents {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := ipam.IndexBlocks(context.Background(), ca); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	a.ctx = ctx
 	stopped := make(chan struct{})
