@@ -19,6 +19,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	crcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -45,6 +46,9 @@ const (
 	maxProgrammedMessage = 4096
 )
 
+// statusWorkers is how many SubNets' status the reconciler writes at once.
+const statusWorkers = 4
+
 // StatusReconciler keeps SubNet status in line with the IPAMBlocks: the
 // effective gateway, used and available counts, and the first
 // v1alpha1.MaxUsedIPsInStatus used addresses.
@@ -64,6 +68,9 @@ type StatusReconciler struct {
 func (r *StatusReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("subnet-status").
+		// Status writes are API round trips: after a restart every SubNet
+		// is written once, a few at a time.
+		WithOptions(crcontroller.Options{MaxConcurrentReconciles: statusWorkers}).
 		For(&v1alpha1.SubNet{}).
 		Watches(&v1alpha1.IPAMBlock{}, handler.EnqueueRequestsFromMapFunc(subnetOfBlock)).
 		WatchesMetadata(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(subnetsOfNode), builder.WithPredicates(problemsChanged)).
