@@ -67,7 +67,7 @@ func New(c client.Client, o Options) *Allocator {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Allocator{c: c, cache: o.Cache, api: o.APIReader, opts: o, recent: newRecentWrites(time.Minute, o.Now),
+	return &Allocator{c: c, cache: o.Cache, api: o.APIReader, opts: o, recent: newRecentWrites(recentTTL, o.Now),
 		queues: queues{max: o.MaxBatch}}
 }
 

@@ -401,24 +401,44 @@ func TestErrorMapping(t *testing.T) {
 	}
 }
 
-func TestRecentWritesPreferNewer(t *testing.T) {
-	now := time.Unix(1000, 0)
-	r := newRecentWrites(time.Minute, func() time.Time { return now })
-	b := v1alpha1.IPAMBlock{}
-	b.Name, b.ResourceVersion = "x", "5"
-	mine := b.DeepCopy()
-	mine.ResourceVersion = "7"
-	r.put(mine)
-	extra := b.DeepCopy()
-	extra.Name = "y"
-	r.put(extra)
-	got := r.merge([]v1alpha1.IPAMBlock{b})
-	if len(got) != 2 || got[0].ResourceVersion != "7" {
-		t.Fatalf("merge = %v", got)
+// TestRecentWrites: a block this Allocator wrote is preferred to the
+// cache's older copy until the cache shows that version, however long the
+// cache lags (within recentTTL).
+func TestRecentWrites(t *testing.T) {
+	block := func(name, rv string) v1alpha1.IPAMBlock {
+		b := v1alpha1.IPAMBlock{}
+		b.Name, b.ResourceVersion = name, rv
+		return b
 	}
-	now = now.Add(2 * time.Minute)
-	if got := r.merge([]v1alpha1.IPAMBlock{b}); len(got) != 1 || got[0].ResourceVersion != "5" {
-		t.Fatalf("expired entries kept: %v", got)
+	for _, tt := range []struct {
+		name     string
+		after    time.Duration
+		cached   string // the cache's version of x
+		want     string // the version of x merge returns
+		keepsX   bool   // x is still remembered afterwards
+		wantsLen int
+	}{
+		{"cache behind: mine", 0, "5", "7", true, 2},
+		{"cache behind for 2 minutes: still mine", 2 * time.Minute, "5", "7", true, 2},
+		{"cache caught up: forgotten", 0, "7", "7", false, 2},
+		{"cache ahead: the cache's", 0, "9", "9", false, 2},
+		{"past the TTL: the cache's", recentTTL + time.Second, "5", "5", false, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			now := time.Unix(1000, 0)
+			r := newRecentWrites(recentTTL, func() time.Time { return now })
+			mine, other := block("x", "7"), block("y", "3")
+			r.put(&mine)
+			r.put(&other)
+			now = now.Add(tt.after)
+			got := r.merge([]v1alpha1.IPAMBlock{block("x", tt.cached)})
+			if len(got) != tt.wantsLen || got[0].Name != "x" || got[0].ResourceVersion != tt.want {
+				t.Fatalf("merge = %d blocks, first %s@%s; want %d, x@%s", len(got), got[0].Name, got[0].ResourceVersion, tt.wantsLen, tt.want)
+			}
+			if _, kept := r.m["x"]; kept != tt.keepsX {
+				t.Fatalf("x remembered = %v, want %v", kept, tt.keepsX)
+			}
+		})
 	}
 }
 
