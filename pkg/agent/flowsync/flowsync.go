@@ -37,23 +37,40 @@ type Switch[F Flow] interface {
 // Stats counts what one Sync did.
 type Stats struct{ Added, Modified, Deleted int }
 
+// entry is a flow with its key and rendering, each computed once.
+type entry[F Flow] struct {
+	flow F
+	key  string
+	text string
+}
+
+func newEntry[F Flow](f F) entry[F] { return entry[F]{flow: f, key: f.Key(), text: f.String()} }
+
 // claim is one owner's wish for the flow under a key.
 type claim[F Flow] struct {
 	owner string
-	flow  F
+	entry[F]
 }
 
 // Syncer owns the desired flows, grouped by an owner key (a feature or an
 // object such as a pod), and the view of what is installed.
+//
+// Sync computes its diff under mu and applies it outside mu, holding only
+// applyMu (one apply at a time): Set and the diff of other callers never
+// wait for an OVS round trip, and a Sync that waited for applyMu finds the
+// flows Set meanwhile still dirty and applies them all in one bundle.
 type Syncer[F Flow] struct {
 	sw Switch[F]
 
+	applyMu sync.Mutex // held by Sync across reading and applying: one bundle at a time
+
 	mu        sync.Mutex
-	desired   map[string][]F        // owner -> flows
+	desired   map[string][]entry[F] // owner -> flows
 	byKey     map[string][]claim[F] // flow key -> owners wanting it (normally one)
 	dirty     map[string]struct{}   // keys whose desired state changed since the last Sync
-	installed map[string]F          // flow key -> flow as installed
+	installed map[string]entry[F]   // flow key -> flow as installed
 	synced    bool                  // installed reflects the bridge
+	epoch     uint64                // counts Invalidate calls: one during a Sync keeps synced false
 	hold      bool                  // keep installed flows nobody claims (see HoldDeletes)
 
 	// OnConflict, when set, is told of a key two owners want different
@@ -64,8 +81,8 @@ type Syncer[F Flow] struct {
 
 // New returns a syncer for sw with nothing desired yet.
 func New[F Flow](sw Switch[F]) *Syncer[F] {
-	return &Syncer[F]{sw: sw, desired: map[string][]F{}, byKey: map[string][]claim[F]{},
-		dirty: map[string]struct{}{}, installed: map[string]F{}, held: map[string]struct{}{}}
+	return &Syncer[F]{sw: sw, desired: map[string][]entry[F]{}, byKey: map[string][]claim[F]{},
+		dirty: map[string]struct{}{}, installed: map[string]entry[F]{}, held: map[string]struct{}{}}
 }
 
 // HoldDeletes makes Sync add and modify flows but keep installed flows that
@@ -93,25 +110,27 @@ func (s *Syncer[F]) ReleaseDeletes() {
 // Set replaces the desired flows of owner (nil or empty removes them). It
 // does not touch the bridge; call Sync.
 func (s *Syncer[F]) Set(owner string, flows []F) {
+	entries := make([]entry[F], len(flows))
+	for i, f := range flows {
+		entries[i] = newEntry(f)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, f := range s.desired[owner] {
-		k := f.Key()
-		s.byKey[k] = dropOwner(s.byKey[k], owner)
-		if len(s.byKey[k]) == 0 {
-			delete(s.byKey, k)
+	for _, e := range s.desired[owner] {
+		s.byKey[e.key] = dropOwner(s.byKey[e.key], owner)
+		if len(s.byKey[e.key]) == 0 {
+			delete(s.byKey, e.key)
 		}
-		s.dirty[k] = struct{}{}
+		s.dirty[e.key] = struct{}{}
 	}
-	if len(flows) == 0 {
+	if len(entries) == 0 {
 		delete(s.desired, owner)
 		return
 	}
-	s.desired[owner] = flows
-	for _, f := range flows {
-		k := f.Key()
-		s.byKey[k] = append(s.byKey[k], claim[F]{owner, f})
-		s.dirty[k] = struct{}{}
+	s.desired[owner] = entries
+	for _, e := range entries {
+		s.byKey[e.key] = append(s.byKey[e.key], claim[F]{owner, e})
+		s.dirty[e.key] = struct{}{}
 	}
 }
 
@@ -132,13 +151,14 @@ func (s *Syncer[F]) SetAndSync(ctx context.Context, owner string, flows []F) (St
 	return s.Sync(ctx)
 }
 
-// Desired returns every desired flow (for tests), sorted by key.
+// Desired returns every desired flow (the installed claim of each key),
+// sorted by key.
 func (s *Syncer[F]) Desired() []F {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]F, 0, len(s.byKey))
 	for _, cs := range s.byKey {
-		out = append(out, cs[0].flow)
+		out = append(out, cs[len(cs)-1].flow)
 	}
 	sortFlows(out)
 	return out
@@ -149,32 +169,80 @@ func (s *Syncer[F]) Desired() []F {
 func (s *Syncer[F]) Invalidate() {
 	s.mu.Lock()
 	s.synced = false
+	s.epoch++
 	s.mu.Unlock()
 }
 
 // Sync applies the difference between desired and installed flows in one
 // bundle: of the dirty keys only, or of everything after Invalidate or a
-// failure (then the installed view is re-read from the bridge first).
+// failure (then the installed view is re-read from the bridge first). When
+// it returns nil, every flow Set before the call is installed.
 func (s *Syncer[F]) Sync(ctx context.Context) (Stats, error) {
+	s.applyMu.Lock()
+	defer s.applyMu.Unlock()
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	keys := s.dirty
-	if !s.synced {
+	synced, epoch := s.synced, s.epoch
+	s.mu.Unlock()
+	var read []F
+	if !synced {
 		flows, err := s.sw.Installed(ctx)
 		if err != nil {
 			return Stats{}, fmt.Errorf("read installed flows: %w", err)
 		}
-		s.installed = make(map[string]F, len(flows))
-		keys = make(map[string]struct{}, len(flows)+len(s.byKey))
-		for _, f := range flows {
-			s.installed[f.Key()] = f
-			keys[f.Key()] = struct{}{}
+		read = flows
+	}
+
+	s.mu.Lock()
+	keys := s.dirty
+	if !synced {
+		s.installed = make(map[string]entry[F], len(read))
+		keys = make(map[string]struct{}, len(read)+len(s.byKey))
+		for _, f := range read {
+			e := newEntry(f)
+			s.installed[e.key] = e
+			keys[e.key] = struct{}{}
 		}
 		for k := range s.byKey {
 			keys[k] = struct{}{}
 		}
 	}
-	var add, mod, del []F
+	s.dirty = map[string]struct{}{}
+	add, mod, del := s.diff(keys)
+	s.mu.Unlock()
+
+	st := Stats{Added: len(add), Modified: len(mod), Deleted: len(del)}
+	var err error
+	if st != (Stats{}) {
+		err = s.sw.Apply(ctx, flowsOf(add), flowsOf(mod), flowsOf(del))
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		// the bridge may hold part of it or none: read it back next time,
+		// and keep these keys dirty in case that read fails too
+		s.synced = false
+		for k := range keys {
+			s.dirty[k] = struct{}{}
+		}
+		return Stats{}, err
+	}
+	for _, e := range add {
+		s.installed[e.key] = e
+	}
+	for _, e := range mod {
+		s.installed[e.key] = e
+	}
+	for _, e := range del {
+		delete(s.installed, e.key)
+	}
+	s.synced = s.epoch == epoch
+	return st, nil
+}
+
+// diff returns what to add, modify and delete for keys, sorted by key.
+// Called with mu held.
+func (s *Syncer[F]) diff(keys map[string]struct{}) (add, mod, del []entry[F]) {
 	for k := range keys {
 		cur, inst := s.installed[k]
 		cs, want := s.byKey[k]
@@ -191,38 +259,31 @@ func (s *Syncer[F]) Sync(ctx context.Context) (Stats, error) {
 		// wins and the conflict is reported; it must not stop every
 		// other owner's sync (e.g. an address moved to a new pod while the
 		// old pod's flows are still there)
-		f := cs[len(cs)-1].flow
+		win := cs[len(cs)-1]
 		for _, c := range cs[:len(cs)-1] {
-			if c.flow.String() != f.String() && s.OnConflict != nil {
-				s.OnConflict(k, c.owner, cs[len(cs)-1].owner)
+			if c.text != win.text && s.OnConflict != nil {
+				s.OnConflict(k, c.owner, win.owner)
 			}
 		}
 		switch {
 		case !inst:
-			add = append(add, f)
-		case cur.String() != f.String():
-			mod = append(mod, f)
+			add = append(add, win.entry)
+		case cur.text != win.text:
+			mod = append(mod, win.entry)
 		}
 	}
-	st := Stats{Added: len(add), Modified: len(mod), Deleted: len(del)}
-	if st != (Stats{}) {
-		sortFlows(add)
-		sortFlows(mod)
-		sortFlows(del)
-		if err := s.sw.Apply(ctx, add, mod, del); err != nil {
-			s.synced = false
-			return Stats{}, err
-		}
-		for _, f := range append(add, mod...) {
-			s.installed[f.Key()] = f
-		}
-		for _, f := range del {
-			delete(s.installed, f.Key())
-		}
+	for _, l := range [][]entry[F]{add, mod, del} {
+		sort.Slice(l, func(i, j int) bool { return l[i].key < l[j].key })
 	}
-	s.synced = true
-	s.dirty = map[string]struct{}{}
-	return st, nil
+	return add, mod, del
+}
+
+func flowsOf[F Flow](es []entry[F]) []F {
+	out := make([]F, len(es))
+	for i, e := range es {
+		out[i] = e.flow
+	}
+	return out
 }
 
 func sortFlows[F Flow](fs []F) {
