@@ -68,8 +68,11 @@ func podOwner(containerID, iface string) string { return "pod/" + containerID + 
 // Add allocates the pod's address, wires its interface into br-int and
 // installs its flows before answering, so the pod has a network when its
 // containers start. A failed ADD leaves nothing behind.
+//
+// ADD waits for the agent's first complete sync only: a later failed sync
+// (reported by /readyz) does not stop pods from starting.
 func (h *CNIHandler) Add(ctx context.Context, req *api.Request) (res *current.Result, err error) {
-	if h.Ready != nil && !h.Ready() {
+	if h.Initialized != nil && !h.Initialized() {
 		return nil, api.TryAgainLater("kubefay agent is still setting up the node")
 	}
 	if req.Netns == "" {

@@ -97,3 +97,20 @@ func TestFailedAddRollsBackWithDeadline(t *testing.T) {
 		t.Fatalf("rollback: teardown with deadline %v, released %v", plumb.deadline, ipamFake.released)
 	}
 }
+
+// TestAddAfterAFailedPeriodicSync: once the node's complete state has been
+// installed, a later failed sync (an nft or API hiccup) does not turn pod
+// creation off: ADD goes on (here to the failing plumbing) instead of
+// answering "try again later".
+func TestAddAfterAFailedPeriodicSync(t *testing.T) {
+	yes, no := func() bool { return true }, func() bool { return false }
+	h := &CNIHandler{IPAM: &fakeIPAM{}, Ports: nullPorts{}, Plumbing: &failingPlumbing{},
+		Flows: flowsync.New[*of.Flow](nullSwitch{}), Ready: no, Initialized: yes}
+	req := &api.Request{ContainerID: "c1", IfName: "eth0", Netns: "/run/netns/x"}
+	req.Pod.Namespace, req.Pod.Name = "ns", "p"
+	_, err := h.Add(context.Background(), req)
+	var e *types.Error
+	if err == nil || (errors.As(err, &e) && e.Code == types.ErrTryAgainLater) {
+		t.Fatalf("ADD after a failed periodic sync: %v, want the plumbing's error", err)
+	}
+}
