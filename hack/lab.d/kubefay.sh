@@ -31,5 +31,6 @@ lab_tunnel() { cat "$REG/tunnel" 2>/dev/null || echo vxlan; }
 kubefay_render() {
   "$1" template kubefay "$ROOT/build/helm/kubefay" \
     --set datapathType="$(lab_datapath)" --set tunnelType="$(lab_tunnel)" --set "serviceCIDRs={$SVC_CIDR}" \
-    --set image.repository=kubefay/kubefay,image.tag=dev,image.pullPolicy=IfNotPresent
+    --set image.repository=kubefay/kubefay,image.tag=dev,image.pullPolicy=IfNotPresent \
+    --set-json "agent.affinity=$(baseline_affinity)"
 }
