@@ -116,7 +116,7 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 	}
 
 	// --- node address in the default subnet (on gw0, source of host->pod traffic)
-	nodeAddrReq := ipam.Request{Subnet: cfg.DefaultSubnet, Node: node, ContainerID: "node-" + node, Interface: cfg.GatewayPort}
+	nodeAddrReq := ipam.Request{Subnet: cfg.DefaultSubnet, Node: node, ContainerID: v1alpha1.NodeAddressContainerIDPrefix + node, Interface: cfg.GatewayPort}
 	nodeAddr, err := firstNodeAddress(ctx, alloc, nodeAddrReq, 2*time.Second, h.setNotReady)
 	if err != nil {
 		return err

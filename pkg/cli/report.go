@@ -75,7 +75,7 @@ type UsedIP struct {
 // isNodeGateway tells the allocation the agent makes for its node's
 // gateway port (no pod, container ID "node-<node>").
 func isNodeGateway(a v1alpha1.Allocation) bool {
-	return a.Pod == "" && strings.HasPrefix(a.ContainerID, "node-")
+	return a.IsNodeAddress()
 }
 
 // gatewayNode returns the node of a node-gateway allocation.
@@ -83,7 +83,7 @@ func gatewayNode(a v1alpha1.Allocation) string {
 	if a.Node != "" {
 		return a.Node
 	}
-	return strings.TrimPrefix(a.ContainerID, "node-")
+	return strings.TrimPrefix(a.ContainerID, v1alpha1.NodeAddressContainerIDPrefix)
 }
 
 // buildReport computes the report of sn from the inventory.

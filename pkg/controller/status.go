@@ -50,8 +50,8 @@ const (
 const statusWorkers = 4
 
 // StatusReconciler keeps SubNet status in line with the IPAMBlocks: the
-// effective gateway, used and available counts, and the first
-// v1alpha1.MaxUsedIPsInStatus used addresses.
+// effective gateway, used and available counts, a one-line summary and the
+// first v1alpha1.MaxUsedIPsInStatus used addresses, one line each.
 type StatusReconciler struct {
 	Client client.Client
 	// MinInterval is the least time between two status writes of a SubNet.
@@ -159,8 +159,8 @@ func ComputeStatus(sn *v1alpha1.SubNet, blocks []v1alpha1.IPAMBlock) v1alpha1.Su
 	}
 	st.Gateway = parsed.Gateway.String()
 	type used struct {
-		ip netip.Addr
-		v1alpha1.UsedIP
+		addr netip.Addr
+		usedAddress
 	}
 	var all []used
 	for i := range blocks {
@@ -173,14 +173,20 @@ func ComputeStatus(sn *v1alpha1.SubNet, blocks []v1alpha1.IPAMBlock) v1alpha1.Su
 			if err != nil || !parsed.CIDR.Contains(a) {
 				continue
 			}
-			all = append(all, used{ip: a, UsedIP: v1alpha1.UsedIP{IP: ip, Node: al.Node, Namespace: al.Namespace, Pod: al.Pod, ContainerID: al.ContainerID, Interface: al.Interface}})
+			all = append(all, used{addr: a, usedAddress: usedAddress{ip: ip, a: al}})
 		}
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].ip.Less(all[j].ip) })
+	sort.Slice(all, func(i, j int) bool { return all[i].addr.Less(all[j].addr) })
 	st.Used = int64(len(all))
 	st.Available = max(parsed.Capacity()-st.Used, 0)
-	for i := 0; i < len(all) && i < v1alpha1.MaxUsedIPsInStatus; i++ {
-		st.UsedIPs = append(st.UsedIPs, all[i].UsedIP)
+	addrs := make([]usedAddress, len(all))
+	for i := range all {
+		addrs[i] = all[i].usedAddress
+	}
+	listed := min(len(addrs), v1alpha1.MaxUsedIPsInStatus)
+	st.PoolStatus = poolSummary(addrs, parsed.Capacity(), st.Available, listed)
+	if listed > 0 {
+		st.UsedPool = poolLines(addrs[:listed])
 	}
 	st.Conditions = []metav1.Condition{{Type: ConditionReady, Status: metav1.ConditionTrue, Reason: "Valid", Message: "the subnet's spec is valid", ObservedGeneration: sn.Generation}}
 	return st
@@ -263,7 +269,8 @@ var problemsChanged = predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool
 
 // equalStatus compares everything but the conditions' timestamps.
 func equalStatus(cur, want v1alpha1.SubNetStatus) bool {
-	if cur.Gateway != want.Gateway || cur.Used != want.Used || cur.Available != want.Available || !equality.Semantic.DeepEqual(cur.UsedIPs, want.UsedIPs) {
+	if cur.Gateway != want.Gateway || cur.Used != want.Used || cur.Available != want.Available || cur.PoolStatus != want.PoolStatus ||
+		!equality.Semantic.DeepEqual(cur.UsedPool, want.UsedPool) || len(cur.UsedIPs) > 0 {
 		return false
 	}
 	for _, w := range want.Conditions {

@@ -41,25 +41,31 @@ func TestComputeStatus(t *testing.T) {
 		usedIPs     int
 		firstIP     string
 		gateway     string
+		summary     string
 		ready       metav1.ConditionStatus
 	}{
 		{name: "empty", sn: subnet("a", "10.0.0.0/24"), used: 0, avail: 253, gateway: "10.0.0.1", ready: metav1.ConditionTrue},
 		{name: "counts only its own blocks, sorted", sn: subnet("a", "10.0.0.0/24", "10.0.0.200..10.0.0.209"), blocks: []v1alpha1.IPAMBlock{
 			*block("a.1", "a", "10.0.0.0/26", "n1", map[string]v1alpha1.Allocation{"10.0.0.10": {Pod: "x"}, "10.0.0.3": {Pod: "y"}}),
 			*block("b.1", "b", "10.0.0.0/26", "n1", map[string]v1alpha1.Allocation{"10.0.0.4": {Pod: "z"}}),
-		}, used: 2, avail: 253 - 10 - 2, usedIPs: 2, firstIP: "10.0.0.3", gateway: "10.0.0.1", ready: metav1.ConditionTrue},
+		}, used: 2, avail: 253 - 10 - 2, usedIPs: 2, firstIP: "10.0.0.3", gateway: "10.0.0.1", ready: metav1.ConditionTrue,
+			summary: "2 of 243 addresses used (2 pods, 0 node addresses), 241 available"},
 		{name: "bounded list", sn: subnet("a", "10.1.0.0/16"), blocks: []v1alpha1.IPAMBlock{*block("a.1", "a", "10.1.0.0/22", "n1", many)},
-			used: 300, avail: 65533 - 300, usedIPs: v1alpha1.MaxUsedIPsInStatus, firstIP: "10.1.0.2", gateway: "10.1.0.1", ready: metav1.ConditionTrue},
+			used: 300, avail: 65533 - 300, usedIPs: v1alpha1.MaxUsedIPsInStatus, firstIP: "10.1.0.2", gateway: "10.1.0.1", ready: metav1.ConditionTrue,
+			summary: "300 of 65533 addresses used (300 pods, 0 node addresses), 65233 available; usedPool lists the first 256"},
 		{name: "invalid spec", sn: subnet("a", "nonsense"), ready: metav1.ConditionFalse},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			st := ComputeStatus(tt.sn, tt.blocks)
-			if st.Used != tt.used || st.Available != tt.avail || len(st.UsedIPs) != tt.usedIPs || st.Gateway != tt.gateway {
-				t.Fatalf("status used %d avail %d usedIPs %d gateway %q; want %d %d %d %q", st.Used, st.Available, len(st.UsedIPs), st.Gateway, tt.used, tt.avail, tt.usedIPs, tt.gateway)
+			if st.Used != tt.used || st.Available != tt.avail || len(st.UsedPool) != tt.usedIPs || st.Gateway != tt.gateway || len(st.UsedIPs) != 0 {
+				t.Fatalf("status used %d avail %d usedPool %d gateway %q usedIPs %d; want %d %d %d %q 0", st.Used, st.Available, len(st.UsedPool), st.Gateway, len(st.UsedIPs), tt.used, tt.avail, tt.usedIPs, tt.gateway)
 			}
-			if tt.firstIP != "" && st.UsedIPs[0].IP != tt.firstIP {
-				t.Errorf("first used IP %s, want %s", st.UsedIPs[0].IP, tt.firstIP)
+			if tt.firstIP != "" && !strings.HasPrefix(st.UsedPool[0], tt.firstIP+" ") {
+				t.Errorf("first used IP line %q, want it to start with %s", st.UsedPool[0], tt.firstIP)
+			}
+			if tt.summary != "" && st.PoolStatus != tt.summary {
+				t.Errorf("poolStatus %q, want %q", st.PoolStatus, tt.summary)
 			}
 			if len(st.Conditions) != 1 || st.Conditions[0].Status != tt.ready {
 				t.Errorf("conditions %+v", st.Conditions)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +18,8 @@ import (
 // the namespace kubefay-test annotated `subnet: newnet`), a pod there gets
 // an address of newnet, a pod with the annotation `IPv4: 10.192.255.253`
 // gets exactly that address — and `kubectl describe subnet` lists each used
-// IP with its node, namespace, pod, container ID and interface.
+// IP on a line with its node, namespace/pod, container ID and interface,
+// a node's own address marked as such.
 func TestOriginalKubefayExamples(t *testing.T) {
 	e := setup(t, "examples")
 	example := filepath.Join("..", "..", "build", "examples", "subnet.yaml")
@@ -48,22 +50,19 @@ func TestOriginalKubefayExamples(t *testing.T) {
 		t.Errorf("pod annotated IPv4: 10.192.255.253 got %s", got)
 	}
 
-	// (describe lists up to 256 used IPs: newnet, nearly empty, shows ours for sure)
-	rows := map[string][]string{
-		"newnet": {"Pod:  " + name, "Namespace:  kubefay-test", "Ip:  " + inNewnet.Status.PodIP, "Node:  " + e.nodes[1].Name, "Interface:  eth0", "Container ID:"},
-	}
-	for subnet, want := range rows {
-		var out string
-		eventually(t, time.Minute, "describe subnet "+subnet+" lists the pod's address", func(context.Context) (bool, error) {
-			out = squeeze(kubectl(t, "describe", "subnet", subnet))
-			for _, w := range want {
-				if !strings.Contains(out, squeeze(w)) {
-					return false, nil
-				}
-			}
-			return true, nil
-		})
-	}
+	// describe lists up to 256 used IPs, one line each (node, namespace/pod,
+	// container, interface): newnet, nearly empty, shows ours for sure;
+	// defaultnet shows each node's own address (gw0) marked as such unless
+	// it is too full to list them all.
+	podLine := regexp.MustCompile(regexp.QuoteMeta(inNewnet.Status.PodIP+" "+e.nodes[1].Name+" kubefay-test/"+name+" container ") + `[0-9a-f]+ eth0`)
+	eventually(t, time.Minute, "describe subnet newnet lists the pod's address", func(context.Context) (bool, error) {
+		return podLine.MatchString(squeeze(kubectl(t, "describe", "subnet", "newnet"))), nil
+	})
+	nodeLine := regexp.MustCompile(`\d+\.\d+\.\d+\.\d+ ` + regexp.QuoteMeta(e.nodes[0].Name+" (node address) - gw0"))
+	eventually(t, time.Minute, "describe subnet defaultnet marks the node's address", func(context.Context) (bool, error) {
+		out := squeeze(kubectl(t, "describe", "subnet", "defaultnet"))
+		return nodeLine.MatchString(out) || strings.Contains(out, "usedPool lists the first"), nil
+	})
 }
 
 // squeeze collapses runs of spaces (describe aligns its columns).

@@ -22,12 +22,27 @@ const NetworkName = "kubefay"
 // traffic shaping) plus loopback, which container runtimes call themselves.
 var Plugins = []string{"kubefay-cni", "loopback", "portmap", "bandwidth"}
 
+// CNIVersion is the conflist's "cniVersion", what a runtime whose libcni
+// predates CNI 1.1 uses. It stays at 1.0.0: libcni before 1.2 (containerd
+// 1.6 and 1.7) cannot parse a 1.1.0 result and would fail every ADD.
+const CNIVersion = "1.0.0"
+
+// CNIVersionLatest is the highest spec version the conflist declares. A
+// runtime whose libcni knows CNI 1.1 (containerd 2, CRI-O) picks the highest
+// entry of "cniVersions" it supports, so it runs the conflist at 1.1.0, with
+// STATUS and GC.
+const CNIVersionLatest = "1.1.0"
+
+// CNIVersions is the conflist's "cniVersions" (CNI spec 1.1).
+var CNIVersions = []string{CNIVersion, CNIVersionLatest}
+
 // ConfList returns the conflist kubefay installs: kubefay-cni first, then
 // portmap and bandwidth chained on its result.
 func ConfList(agentSocket string) ([]byte, error) {
 	doc := map[string]any{
-		"cniVersion": "1.0.0",
-		"name":       NetworkName,
+		"cniVersion":  CNIVersion,
+		"cniVersions": CNIVersions,
+		"name":        NetworkName,
 		"plugins": []map[string]any{
 			{"type": "kubefay-cni", "agentSocket": agentSocket},
 			{"type": "portmap", "capabilities": map[string]bool{"portMappings": true}, "snat": true},

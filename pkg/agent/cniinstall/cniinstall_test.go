@@ -5,6 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/containernetworking/cni/libcni"
+	cniversion "github.com/containernetworking/cni/pkg/version"
 )
 
 func TestInstall(t *testing.T) {
@@ -46,5 +49,31 @@ func TestInstall(t *testing.T) {
 	}
 	if err := Install(t.TempDir(), bin, conf, "x"); err == nil {
 		t.Fatal("missing source binaries must fail")
+	}
+}
+
+// TestConfListVersions: a CNI 1.1 runtime (libcni reading "cniVersions")
+// runs the conflist at 1.1.0; an older one reads "cniVersion", 1.0.0.
+func TestConfListVersions(t *testing.T) {
+	data, err := ConfList("/var/run/kubefay/cni.sock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		CNIVersion  string   `json:"cniVersion"`
+		CNIVersions []string `json:"cniVersions"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.CNIVersion != "1.0.0" || len(doc.CNIVersions) != 2 || doc.CNIVersions[1] != "1.1.0" {
+		t.Errorf("cniVersion %q cniVersions %q, want 1.0.0 and [1.0.0 1.1.0]", doc.CNIVersion, doc.CNIVersions)
+	}
+	list, err := libcni.ConfListFromBytes(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if list.CNIVersion != "1.1.0" || len(list.Plugins) != 3 {
+		t.Errorf("libcni %s reads version %s and %d plugins, want 1.1.0 and 3", cniversion.Current(), list.CNIVersion, len(list.Plugins))
 	}
 }

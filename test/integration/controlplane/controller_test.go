@@ -3,6 +3,7 @@ package controlplane
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,13 +74,13 @@ func TestDefaultSubnetAndStatus(t *testing.T) {
 		if err != nil {
 			return err.Error()
 		}
-		if sn.Status.Used != 4 || sn.Status.Available != 65529 || len(sn.Status.UsedIPs) != 4 || sn.Status.UsedIPs[0].Pod == "" {
+		if sn.Status.Used != 4 || sn.Status.Available != 65529 || len(sn.Status.UsedPool) != 4 || !strings.Contains(sn.Status.UsedPool[0], " ns/p") {
 			return fmt.Sprintf("status %+v", sn.Status)
 		}
 		return ""
 	})
 	sn, _ := getSubnet(e, "defaultnet")
-	t.Logf("status: gateway %s used %d available %d usedIPs[0] %+v", sn.Status.Gateway, sn.Status.Used, sn.Status.Available, sn.Status.UsedIPs[0])
+	t.Logf("status: gateway %s used %d available %d usedPool[0] %q", sn.Status.Gateway, sn.Status.Used, sn.Status.Available, sn.Status.UsedPool[0])
 }
 
 // TestGarbageCollection: allocations of pods that do not exist (or no

@@ -11,7 +11,7 @@ const IPVersion4 = "v4"
 // does not set spec.blockSize.
 const DefaultBlockSize = 26
 
-// MaxUsedIPsInStatus bounds SubNetStatus.UsedIPs so that the status of a
+// MaxUsedIPsInStatus bounds SubNetStatus.UsedPool so that the status of a
 // large subnet stays small; Used always carries the full count.
 const MaxUsedIPsInStatus = 256
 
@@ -128,8 +128,29 @@ type SubNetStatus struct {
 	// minus network/broadcast address, gateway, excludeIPs and Used).
 	// +optional
 	Available int64 `json:"available"`
-	// UsedIPs lists allocated addresses in address order, at most
-	// MaxUsedIPsInStatus of them; Used has the full count.
+	// PoolStatus sums up the subnet's addresses in one line, e.g.
+	// "4 of 65533 addresses used (3 pods, 1 node address), 65529 available".
+	// +optional
+	PoolStatus string `json:"poolStatus,omitempty"`
+	// UsedPool lists allocated addresses in address order, at most
+	// MaxUsedIPsInStatus of them (Used has the full count), one line each
+	// with its columns aligned: address, node, holder (namespace/pod, or
+	// "(node address)" for a node's own address on its gateway port),
+	// container ID (abbreviated), interface, and "static" for an address
+	// the pod asked for, e.g.
+	// "10.192.0.5   node1  default/nginx-1  container 1a2b3c4d  eth0".
+	// The IPAMBlocks hold the same data in full.
+	//
+	// +kubebuilder:validation:MaxItems=256
+	// +kubebuilder:validation:items:MaxLength=1024
+	// +listType=atomic
+	// +optional
+	UsedPool []string `json:"usedPool,omitempty"`
+	// UsedIPs listed allocated addresses as objects.
+	//
+	// Deprecated: no longer written (kubectl describe ran each entry's
+	// fields together); read UsedPool, or the IPAMBlocks for structured
+	// data. Kept so that objects written by earlier controllers decode.
 	//
 	// +kubebuilder:validation:MaxItems=256
 	// +listType=atomic
@@ -143,14 +164,21 @@ type SubNetStatus struct {
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 }
 
-// UsedIP is one allocated address and its holder.
+// UsedIP is one allocated address and its holder (SubNetStatus.UsedIPs,
+// deprecated).
 type UsedIP struct {
-	IP          string `json:"ip"`
-	Node        string `json:"node,omitempty"`
-	Namespace   string `json:"namespace,omitempty"`
-	Pod         string `json:"pod,omitempty"`
+	// IP is the address.
+	IP string `json:"ip"`
+	// Node is the node of the holder.
+	Node string `json:"node,omitempty"`
+	// Namespace is the pod's namespace.
+	Namespace string `json:"namespace,omitempty"`
+	// Pod is the pod's name.
+	Pod string `json:"pod,omitempty"`
+	// ContainerID is the pod sandbox's container ID.
 	ContainerID string `json:"containerID,omitempty"`
-	Interface   string `json:"interface,omitempty"`
+	// Interface is the pod's interface.
+	Interface string `json:"interface,omitempty"`
 }
 
 // SubNetList is a list of SubNets.
