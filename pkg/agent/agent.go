@@ -54,6 +54,11 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 		return fmt.Errorf("kubernetes client: %w", err)
 	}
 	restCfg.QPS, restCfg.Burst = 50, 100
+	if cfg.SecureMetricsAddr != "" {
+		if err := serveSecureMetrics(ctx, cfg.SecureMetricsAddr, restCfg, reg); err != nil {
+			return err
+		}
+	}
 	scheme := Scheme()
 	c, err := client.New(restCfg, client.Options{Scheme: scheme})
 	if err != nil {

@@ -11,7 +11,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/kubefay/kubefay/pkg/apis/kubefay/v1alpha1"
 	"github.com/kubefay/kubefay/pkg/ipam"
@@ -39,7 +38,7 @@ func NewManager(restCfg *rest.Config, cfg *Config) (ctrl.Manager, error) {
 	}
 	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
 		Scheme:                        scheme,
-		Metrics:                       metricsserver.Options{BindAddress: cfg.MetricsAddress},
+		Metrics:                       metricsOptions(cfg),
 		HealthProbeBindAddress:        cfg.HealthAddress,
 		LeaderElection:                *cfg.LeaderElection.Enabled,
 		LeaderElectionID:              cfg.LeaderElection.Name,
@@ -51,6 +50,11 @@ func NewManager(restCfg *rest.Config, cfg *Config) (ctrl.Manager, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating the manager: %w", err)
+	}
+	if cfg.SecureMetricsAddress != "" && cfg.MetricsAddress != "0" {
+		if err := mgr.Add(plainMetrics{addr: cfg.MetricsAddress}); err != nil {
+			return nil, err
+		}
 	}
 	if err := Setup(mgr, cfg); err != nil {
 		return nil, err
