@@ -67,6 +67,7 @@ func Setup(mgr ctrl.Manager, cfg *Config) error {
 	if err := ipam.IndexBlocks(context.Background(), mgr.GetFieldIndexer()); err != nil {
 		return fmt.Errorf("indexing IPAM blocks by subnet: %w", err)
 	}
+	usage.use(mgr.GetClient())
 	if err := mgr.Add(&DefaultSubnetEnsurer{Client: mgr.GetClient(), Subnet: cfg.DefaultSubnet}); err != nil {
 		return err
 	}

@@ -17,8 +17,10 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kubefay/kubefay/pkg/agent"
+	"github.com/kubefay/kubefay/pkg/apis/kubefay/v1alpha1"
 	"github.com/kubefay/kubefay/pkg/controller"
 	"github.com/kubefay/kubefay/pkg/metricsauth"
 )
@@ -189,6 +191,28 @@ func TestControllerSecureMetrics(t *testing.T) {
 		return ""
 	})
 	checkScrapes(t, "https://"+secure+"/metrics", s, want)
+
+	// the SubNet's usage, as `kubectl get subnet` shows it
+	eventually(t, 30*time.Second, func() string {
+		var sn v1alpha1.SubNet
+		if err := e.c.Get(context.Background(), client.ObjectKey{Name: "defaultnet"}, &sn); err != nil {
+			return err.Error()
+		}
+		if sn.Status.Available == 0 {
+			return "defaultnet has no status yet"
+		}
+		_, body := scrape(t, "https://"+secure+"/metrics", s.reader)
+		for _, line := range []string{
+			fmt.Sprintf(`kubefay_subnet_used_ips{subnet="defaultnet"} %d`, sn.Status.Used),
+			fmt.Sprintf(`kubefay_subnet_available_ips{subnet="defaultnet"} %d`, sn.Status.Available),
+			fmt.Sprintf(`kubefay_subnet_capacity_ips{subnet="defaultnet"} %d`, sn.Status.Used+sn.Status.Available),
+		} {
+			if !strings.Contains(body, line+"\n") {
+				return "scrape lacks " + line
+			}
+		}
+		return ""
+	})
 }
 
 // freeAddr returns a loopback address with a port free a moment ago.
