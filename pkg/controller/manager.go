@@ -77,7 +77,7 @@ func Setup(mgr ctrl.Manager, cfg *Config) error {
 	if err := (&DeletionGuard{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader()}).SetupWithManager(mgr); err != nil {
 		return err
 	}
-	alloc := ipam.New(mgr.GetClient(), ipam.Options{Cache: mgr.GetCache(), APIReader: mgr.GetAPIReader()})
+	alloc := ipam.New(mgr.GetClient(), ipam.Options{Cache: mgr.GetCache(), APIReader: mgr.GetAPIReader(), Metrics: ipamMetrics})
 	if err := mgr.Add(&GarbageCollector{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), IPAM: alloc,
 		Interval: cfg.GC.Interval.Duration, Grace: cfg.GC.Grace.Duration,
