@@ -54,6 +54,11 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 		return fmt.Errorf("kubernetes client: %w", err)
 	}
 	restCfg.QPS, restCfg.Burst = 50, 100
+	if cfg.SecureMetricsAddr != "" {
+		if err := serveSecureMetrics(ctx, cfg.SecureMetricsAddr, restCfg, reg); err != nil {
+			return err
+		}
+	}
 	scheme := Scheme()
 	c, err := client.New(restCfg, client.Options{Scheme: scheme})
 	if err != nil {
@@ -165,6 +170,10 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 		klog.ErrorS(nil, "two owners want different flows under one key; installing the later claim", "flow", key, "kept", winner, "overridden", loser)
 	}
 	policies := newPolicySync(node, flows)
+	syncs := newSyncDurations()
+	sync.observe, policies.loop.observe = syncs.observer("node"), syncs.observer("networkpolicy")
+	addMetrics := NewAddMetrics()
+	reg.MustRegister(syncs.h, addMetrics, &stateMetrics{node: node, flows: flows.Owners, sess: &sess})
 	if err := policies.start(ctx, restCfg, scheme, h.setNotReady); err != nil {
 		return fmt.Errorf("network policy: %w", err)
 	}
@@ -186,7 +195,7 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 		IPAM: ipamAdapter{a: alloc, node: node}, Ports: ports, Plumbing: &podif.Plumber{}, Flows: flows,
 		PodInfo: podInfo(c, informers), MTU: mtu, Netdev: cfg.DatapathType == config.DatapathNetdev,
 		Events: events, Ready: h.Ready, Initialized: h.Initialized,
-		Policy: policies,
+		Policy: policies, Metrics: addMetrics,
 	}
 	// pods that were running before this start keep their flows: rebuild them from OVS
 	stale, err := restorePods(ctx, handler, ports, informers)

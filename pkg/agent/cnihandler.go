@@ -56,6 +56,8 @@ type CNIHandler struct {
 		Attach(pod PodRef, ip netip.Addr)
 		Detach(namespace, name string)
 	}
+	// Metrics of ADD phases and failures (may be nil).
+	Metrics *AddMetrics
 }
 
 // rollbackTimeout bounds the undo of a failed ADD (a hung OVS or API server
@@ -72,9 +74,13 @@ func podOwner(containerID, iface string) string { return "pod/" + containerID + 
 // ADD waits for the agent's first complete sync only: a later failed sync
 // (reported by /readyz) does not stop pods from starting.
 func (h *CNIHandler) Add(ctx context.Context, req *api.Request) (res *current.Result, err error) {
+	var phases [4]time.Duration // ipam, plumbing, port, flows: where an ADD spends its time
+	ran, stage := 0, addStageNotInitialized
+	defer func() { h.Metrics.done(phases[:ran], stage, err) }()
 	if h.Initialized != nil && !h.Initialized() {
 		return nil, api.TryAgainLater("kubefay agent is still setting up the node")
 	}
+	stage = addStageRequest
 	if req.Netns == "" {
 		return nil, &types.Error{Code: types.ErrInvalidNetNS, Msg: "ADD without a network namespace (CNI_NETNS)"}
 	}
@@ -87,15 +93,15 @@ func (h *CNIHandler) Add(ctx context.Context, req *api.Request) (res *current.Re
 	if pod.Namespace == "" || pod.Name == "" {
 		return nil, &types.Error{Code: types.ErrInvalidEnvironmentVariables, Msg: "CNI_ARGS has no K8S_POD_NAMESPACE / K8S_POD_NAME", Details: req.Args}
 	}
+	stage = addStagePodInfo
 	if h.PodInfo != nil {
 		if err = h.PodInfo(ctx, &pod); err != nil {
 			h.event(pod, "InvalidNetworkRequest", err.Error())
 			return nil, err
 		}
 	}
-	var phases [4]time.Duration // ipam, plumbing, port, flows: where an ADD spends its time
 	mark := time.Now()
-	lap := func(i int) { now := time.Now(); phases[i] = now.Sub(mark); mark = now }
+	lap := func(i int) { now := time.Now(); phases[i] = now.Sub(mark); mark = now; ran = i + 1 }
 	alloc, err := h.IPAM.Allocate(ctx, pod)
 	lap(0)
 	if err != nil {

@@ -13,7 +13,11 @@ import (
 
 // syncLoop runs a level-based sync whenever something changed, coalescing
 // bursts of events into one run, and retrying failures with back-off.
-type syncLoop struct{ kick chan struct{} }
+type syncLoop struct {
+	kick chan struct{}
+	// observe, when set, learns how long each run took and how it ended.
+	observe func(d time.Duration, err error)
+}
 
 func newSyncLoop() *syncLoop { return &syncLoop{kick: make(chan struct{}, 1)} }
 
@@ -42,7 +46,11 @@ func (l *syncLoop) run(ctx context.Context, fn func(context.Context) error) {
 		}
 		time.Sleep(50 * time.Millisecond) // let a burst of events settle
 		start := time.Now()
-		if err := fn(ctx); err != nil {
+		err := fn(ctx)
+		if l.observe != nil {
+			l.observe(time.Since(start), err)
+		}
+		if err != nil {
 			klog.ErrorS(err, "node sync failed, retrying", "in", backoff)
 			timer.Reset(backoff)
 			backoff = min(2*backoff, maxBackoff)

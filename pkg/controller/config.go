@@ -18,6 +18,11 @@ type Config struct {
 	// MetricsAddress serves /metrics ("0" disables); default "127.0.0.1:10352"
 	// (the controller runs in the host network: not on the node's addresses).
 	MetricsAddress string `json:"metricsAddress,omitempty"`
+	// SecureMetricsAddress, when set (e.g. ":10350"), serves /metrics over
+	// HTTPS to in-cluster scrapers, each request authenticated by a
+	// TokenReview and authorized by a SubjectAccessReview (get /metrics);
+	// MetricsAddress then stays plain, for local debugging.
+	SecureMetricsAddress string `json:"secureMetricsAddress,omitempty"`
 	// HealthAddress serves /healthz and /readyz; default "127.0.0.1:10353".
 	HealthAddress string `json:"healthAddress,omitempty"`
 	// LeaderElection of the active replica.

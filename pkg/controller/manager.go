@@ -11,7 +11,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/kubefay/kubefay/pkg/apis/kubefay/v1alpha1"
 	"github.com/kubefay/kubefay/pkg/ipam"
@@ -39,7 +38,7 @@ func NewManager(restCfg *rest.Config, cfg *Config) (ctrl.Manager, error) {
 	}
 	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
 		Scheme:                        scheme,
-		Metrics:                       metricsserver.Options{BindAddress: cfg.MetricsAddress},
+		Metrics:                       metricsOptions(cfg),
 		HealthProbeBindAddress:        cfg.HealthAddress,
 		LeaderElection:                *cfg.LeaderElection.Enabled,
 		LeaderElectionID:              cfg.LeaderElection.Name,
@@ -52,6 +51,11 @@ func NewManager(restCfg *rest.Config, cfg *Config) (ctrl.Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the manager: %w", err)
 	}
+	if cfg.SecureMetricsAddress != "" && cfg.MetricsAddress != "0" {
+		if err := mgr.Add(plainMetrics{addr: cfg.MetricsAddress}); err != nil {
+			return nil, err
+		}
+	}
 	if err := Setup(mgr, cfg); err != nil {
 		return nil, err
 	}
@@ -63,6 +67,7 @@ func Setup(mgr ctrl.Manager, cfg *Config) error {
 	if err := ipam.IndexBlocks(context.Background(), mgr.GetFieldIndexer()); err != nil {
 		return fmt.Errorf("indexing IPAM blocks by subnet: %w", err)
 	}
+	usage.use(mgr.GetClient())
 	if err := mgr.Add(&DefaultSubnetEnsurer{Client: mgr.GetClient(), Subnet: cfg.DefaultSubnet}); err != nil {
 		return err
 	}
@@ -72,7 +77,7 @@ func Setup(mgr ctrl.Manager, cfg *Config) error {
 	if err := (&DeletionGuard{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader()}).SetupWithManager(mgr); err != nil {
 		return err
 	}
-	alloc := ipam.New(mgr.GetClient(), ipam.Options{Cache: mgr.GetCache(), APIReader: mgr.GetAPIReader()})
+	alloc := ipam.New(mgr.GetClient(), ipam.Options{Cache: mgr.GetCache(), APIReader: mgr.GetAPIReader(), Metrics: ipamMetrics})
 	if err := mgr.Add(&GarbageCollector{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), IPAM: alloc,
 		Interval: cfg.GC.Interval.Duration, Grace: cfg.GC.Grace.Duration,

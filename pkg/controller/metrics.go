@@ -3,6 +3,8 @@ package controller
 import (
 	"github.com/prometheus/client_golang/prometheus"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/kubefay/kubefay/pkg/ipam"
 )
 
 var (
@@ -16,6 +18,10 @@ var (
 	})
 )
 
+// ipamMetrics count the IPAM writes of the garbage collector's allocator
+// (shared by every manager of the process: one set of series).
+var ipamMetrics = ipam.NewMetrics()
+
 func init() {
-	metrics.Registry.MustRegister(gcReleased, gcDeleted)
+	metrics.Registry.MustRegister(gcReleased, gcDeleted, ipamMetrics)
 }

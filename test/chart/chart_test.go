@@ -33,6 +33,7 @@ type want struct {
 	subnet, cidr, gateway        string
 	nat                          bool
 	controllerMetrics, health    string
+	agentSecure, ctrlSecure      string // secure metrics addresses ("" = off)
 	crds                         int
 }
 
@@ -47,6 +48,7 @@ func TestRenders(t *testing.T) {
 			agentMetrics: "127.0.0.1:10351", probeHost: "127.0.0.1", agentProbePort: 10351,
 			subnet: "defaultnet", cidr: "10.192.0.0/16", nat: true,
 			controllerMetrics: "127.0.0.1:10352", health: "127.0.0.1:10353", crds: 2,
+			agentSecure: ":10349", ctrlSecure: ":10350",
 		}},
 		{"testdata/custom.golden.yaml", want{
 			namespace: "kubefay-system", image: "registry.example.com/kubefay:v0.2.0", pullPolicy: "Always",
@@ -54,6 +56,7 @@ func TestRenders(t *testing.T) {
 			agentMetrics: "0.0.0.0:9351", probeHost: "127.0.0.1", agentProbePort: 9351,
 			subnet: "podnet", cidr: "10.200.0.0/16", gateway: "10.200.0.254", nat: false,
 			controllerMetrics: "127.0.0.1:9352", health: "127.0.0.1:9353", crds: 2,
+			agentSecure: ":9349",
 		}},
 	} {
 		t.Run(filepath.Base(tt.file), func(t *testing.T) { checkRender(t, tt.file, tt.want) })
@@ -96,7 +99,7 @@ func checkRender(t *testing.T, file string, w want) {
 			t.Errorf("%s %s in namespace %s, want %s", o.GetKind(), o.GetName(), ns, w.namespace)
 		}
 	}
-	wantKinds := map[string]int{"CustomResourceDefinition": w.crds, "ServiceAccount": 2, "ClusterRole": 2, "ClusterRoleBinding": 2,
+	wantKinds := map[string]int{"CustomResourceDefinition": w.crds, "ServiceAccount": 2, "ClusterRole": 3, "ClusterRoleBinding": 2,
 		"Role": 1, "RoleBinding": 1, "ConfigMap": 1, "DaemonSet": 1, "Deployment": 1, "ValidatingAdmissionPolicy": 6, "ValidatingAdmissionPolicyBinding": 6}
 	if w.namespace != "kube-system" {
 		wantKinds["Namespace"] = 1
@@ -116,14 +119,14 @@ func checkRender(t *testing.T, file string, w want) {
 	if err != nil {
 		t.Fatalf("agent.yaml: %v", err)
 	}
-	if a.DatapathType != w.datapath || a.TunnelType != w.tunnel || a.MTU != w.mtu || a.MetricsAddr != w.agentMetrics ||
+	if a.DatapathType != w.datapath || a.TunnelType != w.tunnel || a.MTU != w.mtu || a.MetricsAddr != w.agentMetrics || a.SecureMetricsAddr != w.agentSecure ||
 		a.DefaultSubnet != w.subnet || !slices.Equal(a.ServiceCIDRs, w.serviceCIDRs) {
 		t.Errorf("agent.yaml = %+v, want %+v", a, w)
 	}
 	c := controllerConfig(t, cm.Data["controller.yaml"])
 	s := c.DefaultSubnet
 	if s.Name != w.subnet || s.CIDR != w.cidr || s.Gateway != w.gateway || s.NATOutgoing == nil || *s.NATOutgoing != w.nat ||
-		c.MetricsAddress != w.controllerMetrics || c.HealthAddress != w.health {
+		c.MetricsAddress != w.controllerMetrics || c.HealthAddress != w.health || c.SecureMetricsAddress != w.ctrlSecure {
 		t.Errorf("controller.yaml = %+v (natOutgoing %v), want %+v", c, s.NATOutgoing, w)
 	}
 

@@ -48,6 +48,10 @@ type Agent struct {
 	ServiceCIDRs []string `json:"serviceCIDRs"`
 	// MetricsAddr serves /metrics, /healthz and /readyz (default 127.0.0.1:10351).
 	MetricsAddr string `json:"metricsAddr"`
+	// SecureMetricsAddr, when set (e.g. ":10349"), serves /metrics over
+	// HTTPS to in-cluster scrapers, each request authenticated by a
+	// TokenReview and authorized by a SubjectAccessReview (get /metrics).
+	SecureMetricsAddr string `json:"secureMetricsAddr,omitempty"`
 	// CNIConfDir and CNIBinDir are the host's CNI directories as seen by the
 	// agent container (default /host/etc/cni/net.d and /host/opt/cni/bin).
 	CNIConfDir string `json:"cniConfDir"`
@@ -97,6 +101,11 @@ func (a *Agent) Validate() error {
 	}
 	if a.MTU != 0 && (a.MTU < 576 || a.MTU > 9216) {
 		return fmt.Errorf("mtu %d: must be 0 (auto) or between 576 and 9216", a.MTU)
+	}
+	if a.SecureMetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(a.SecureMetricsAddr); err != nil {
+			return fmt.Errorf("secureMetricsAddr %q: %v", a.SecureMetricsAddr, err)
+		}
 	}
 	for _, c := range a.ServiceCIDRs {
 		if _, _, err := net.ParseCIDR(c); err != nil {

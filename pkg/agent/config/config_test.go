@@ -24,6 +24,12 @@ func TestParse(t *testing.T) {
 		{name: "bad tunnel", doc: "tunnelType: gre\n", wantErr: `tunnelType "gre"`},
 		{name: "bad mtu", doc: "mtu: 100\n", wantErr: "mtu 100"},
 		{name: "bad service cidr", doc: "serviceCIDRs: [10.96.0.0]\n", wantErr: `"10.96.0.0" is not a CIDR`},
+		{name: "secure metrics", doc: "secureMetricsAddr: \":10349\"\n", check: func(t *testing.T, a Agent) {
+			if a.SecureMetricsAddr != ":10349" || a.MetricsAddr != "127.0.0.1:10351" {
+				t.Fatalf("got %+v", a)
+			}
+		}},
+		{name: "bad secure metrics address", doc: "secureMetricsAddr: \"10349\"\n", wantErr: `secureMetricsAddr "10349"`},
 		{name: "unknown field", doc: "datapath: netdev\n", wantErr: "unknown field"},
 	}
 	for _, tt := range tests {

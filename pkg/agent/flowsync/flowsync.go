@@ -164,6 +164,18 @@ func (s *Syncer[F]) Desired() []F {
 	return out
 }
 
+// Owners returns a snapshot of every owner's desired flows (fresh slices;
+// the flows themselves are shared: do not modify them).
+func (s *Syncer[F]) Owners() map[string][]F {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string][]F, len(s.desired))
+	for owner, es := range s.desired {
+		out[owner] = flowsOf(es)
+	}
+	return out
+}
+
 // Invalidate forgets the installed view; the next Sync reads the bridge
 // first. Call it when the OpenFlow connection is (re)established.
 func (s *Syncer[F]) Invalidate() {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -15,6 +16,7 @@ const (
 // metrics are the server's Prometheus collectors.
 type metrics struct {
 	requests *prometheus.CounterVec
+	errors   *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	inFlight prometheus.Gauge
 }
@@ -25,6 +27,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "kubefay_cni_requests_total",
 			Help: "CNI requests served by the kubefay agent, by command and result (success or error).",
 		}, []string{"command", "result"}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kubefay_cni_errors_total",
+			Help: "CNI requests the kubefay agent answered with an error, by command and CNI error code (7 invalid netns, 11 try again later, 999 internal, ...).",
+		}, []string{"command", "code"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "kubefay_cni_request_duration_seconds",
 			Help: "Time the kubefay agent took to serve a CNI request, queueing included, by command.",
@@ -38,6 +44,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 	if reg != nil {
 		m.requests = register(reg, m.requests)
+		m.errors = register(reg, m.errors)
 		m.duration = register(reg, m.duration)
 		m.inFlight = register(reg, m.inFlight)
 	}
@@ -56,4 +63,10 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
 		}
 	}
 	return c
+}
+
+// failed counts an error answer to cmd with its CNI code.
+func (m *metrics) failed(cmd string, code uint) {
+	m.requests.WithLabelValues(cmd, resultError).Inc()
+	m.errors.WithLabelValues(cmd, strconv.FormatUint(uint64(code), 10)).Inc()
 }

@@ -209,7 +209,7 @@ func (s *Server) handle(ctx context.Context, req *api.Request) *api.Response {
 	kv := []any{"command", cmd, "containerID", containerid.Short(req.ContainerID), "pod", req.Pod.String(),
 		"netns", req.Netns, "ifName", req.IfName, "duration", d}
 	if resp.Error != nil {
-		s.metrics.requests.WithLabelValues(cmd, resultError).Inc()
+		s.metrics.failed(cmd, resp.Error.Code)
 		kv = append(kv, "code", resp.Error.Code, "msg", resp.Error.Msg)
 		if resp.Error.Details != "" {
 			kv = append(kv, "details", resp.Error.Details)

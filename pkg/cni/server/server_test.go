@@ -414,13 +414,15 @@ func TestMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	counts := map[string]float64{}
+	counts, errs := map[string]float64{}, map[string]float64{}
 	var histCount uint64
 	for _, mf := range mfs {
 		for _, m := range mf.GetMetric() {
 			switch mf.GetName() {
 			case "kubefay_cni_requests_total":
 				counts[label(m, "command")+"/"+label(m, "result")] = m.GetCounter().GetValue()
+			case "kubefay_cni_errors_total":
+				errs[label(m, "command")+"/"+label(m, "code")] = m.GetCounter().GetValue()
 			case "kubefay_cni_request_duration_seconds":
 				histCount += m.GetHistogram().GetSampleCount()
 			}
@@ -431,6 +433,9 @@ func TestMetrics(t *testing.T) {
 		if counts[k] != v {
 			t.Errorf("%s = %v, want %v (all: %v)", k, counts[k], v, counts)
 		}
+	}
+	if len(errs) != 1 || errs["STATUS/50"] != 1 { // types.ErrPluginNotAvailable
+		t.Errorf("errors by code %v, want STATUS/50: 1", errs)
 	}
 	if histCount != 4 {
 		t.Errorf("histogram samples %d, want 4", histCount)

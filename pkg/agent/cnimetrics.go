@@ -1,0 +1,73 @@
+package agent
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// addPhases name the phases of a CNI ADD, in order (CNIHandler.Add).
+var addPhases = [4]string{"ipam", "veth", "ovs_port", "flows"}
+
+// Stages of a CNI ADD that fail before its first phase.
+const (
+	addStageNotInitialized = "not_initialized" // the agent's first sync is not done
+	addStageRequest        = "invalid_request" // no netns, no pod name
+	addStagePodInfo        = "pod_info"        // namespace's subnet, static IP annotation
+)
+
+// AddMetrics are the CNI ADD's Prometheus metrics: how long each phase
+// takes and where ADDs fail. A nil *AddMetrics counts nothing.
+type AddMetrics struct {
+	phases   *prometheus.HistogramVec
+	failures *prometheus.CounterVec
+}
+
+// NewAddMetrics returns a set of ADD metrics; register them (AddMetrics is
+// a prometheus.Collector).
+func NewAddMetrics() *AddMetrics {
+	return &AddMetrics{
+		phases: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "kubefay_cni_add_phase_duration_seconds",
+			Help: "Time a CNI ADD spent in each phase: ipam (address allocation), veth (interface into the pod), ovs_port (port on br-int), flows (pod flows installed). A failed ADD reports the phases it ran, the failing one included.",
+			// 0.5 ms .. ~16 s
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+		}, []string{"phase"}),
+		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kubefay_cni_add_failures_total",
+			Help: "CNI ADDs that failed, by the stage that failed: not_initialized, invalid_request, pod_info, or a phase (ipam, veth, ovs_port, flows).",
+		}, []string{"stage"}),
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (m *AddMetrics) Describe(ch chan<- *prometheus.Desc) {
+	m.phases.Describe(ch)
+	m.failures.Describe(ch)
+}
+
+// Collect implements prometheus.Collector.
+func (m *AddMetrics) Collect(ch chan<- prometheus.Metric) {
+	m.phases.Collect(ch)
+	m.failures.Collect(ch)
+}
+
+// done records an ADD that ran the given phases (addPhases' first
+// len(ran)); when it failed, the stage is the last phase it ran, else the
+// pre-phase stage it reached.
+func (m *AddMetrics) done(ran []time.Duration, pre string, err error) {
+	if m == nil {
+		return
+	}
+	for i, d := range ran {
+		m.phases.WithLabelValues(addPhases[i]).Observe(d.Seconds())
+	}
+	if err == nil {
+		return
+	}
+	stage := pre
+	if len(ran) > 0 {
+		stage = addPhases[len(ran)-1]
+	}
+	m.failures.WithLabelValues(stage).Inc()
+}
