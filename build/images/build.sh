@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the kubefay container image without Docker: static Go binaries + the
 # CNI plugins kubefay chains (loopback, portmap, bandwidth) + the host tools the
-# agent and a debugging user need (nft, ip, ovs-vsctl/ofctl/appctl, conntrack,
+# agent and a debugging user need (nft, ip, ovs-vsctl/ofctl/appctl, conntrack, curl,
 # busybox), written as a docker-archive at _output/images/kubefay.tar.
 # Usage: build/images/build.sh [TAG]     (default kubefay/kubefay:dev)
 set -euo pipefail
@@ -25,7 +25,7 @@ copy_tool() {
   mkdir -p "$R$(dirname "$b")"; cp -L "$b" "$R$b"
   ldd "$b" 2>/dev/null | grep -oE '/[^ ]+' | while read -r l; do mkdir -p "$R$(dirname "$l")"; cp -Ln "$l" "$R$l"; done
 }
-for t in nft ip ovs-vsctl ovs-ofctl ovs-appctl ovs-dpctl conntrack ethtool; do copy_tool "$t"; done
+for t in nft ip ovs-vsctl ovs-ofctl ovs-appctl ovs-dpctl conntrack ethtool curl; do copy_tool "$t"; done
 cp /bin/busybox "$R/bin/busybox"
 for a in sh ls cat cp mv rm mkdir ln ps grep sed awk head tail wc sleep date env ping nc wget vi find; do
   [ -e "$R/bin/$a" ] || ln -s busybox "$R/bin/$a"
