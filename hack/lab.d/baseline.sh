@@ -15,12 +15,15 @@ baseline_affinity() {
 # baseline_nodes: the lab's nodes that run the baseline CNI
 baseline_nodes() { kc get nodes -l "$BASELINE_LABEL" -o name 2>/dev/null | sed 's|^node/||'; }
 
-# baseline_plugins: builds the reference plugins (module containernetworking/plugins) once; prints the dir
+# baseline_plugins: builds the reference plugins once (module containernetworking/plugins at the
+# version go.mod requires, built as its own module: bridge needs packages kubefay does not); prints the dir
 baseline_plugins() {
-  local d=$ROOT/_output/cni-baseline p
+  local d=$ROOT/_output/cni-baseline p v
   mkdir -p "$d"
+  v=$(cd "$ROOT" && go list -m -f '{{.Version}}' github.com/containernetworking/plugins) || return 1
   for p in "${BASELINE_PLUGINS[@]}"; do
-    [ -x "$d/${p#*/}" ] || (cd "$ROOT" && CGO_ENABLED=0 go build -trimpath -o "$d/" "github.com/containernetworking/plugins/plugins/$p")
+    [ -x "$d/${p#*/}" ] && continue
+    (cd "$d" && GOBIN=$d CGO_ENABLED=0 GOFLAGS=-trimpath go install "github.com/containernetworking/plugins/plugins/$p@$v") >&2 || return 1
   done
   echo "$d"
 }
@@ -47,12 +50,12 @@ baseline_up() {
   idx=$(node_idx "$n") || true
   [ -n "$idx" ] || die "no lab node $n"
   [ "$(lab_datapath)" = netdev ] || die "baseline nodes need a netdev lab (a UML node keeps its files in its guest)"
-  plugins=$(baseline_plugins)
+  plugins=$(baseline_plugins) || die "building the reference CNI plugins failed"
   kc label node "$n" "$BASELINE_LABEL=bridge" --overwrite >/dev/null
   kubefay_render "$("$ROOT/hack/helm.sh")" | kc apply --server-side --force-conflicts -f - >/dev/null
   wait_for 120 baseline_agent_gone "$n" || die "the kubefay agent still runs on $n"
   fs=$(node_dir "$n")/fs
-  cp "$plugins"/* "$fs/opt-cni-bin/"
+  rm -f "$fs/opt-cni-bin/"*; cp "$plugins"/* "$fs/opt-cni-bin/"
   rm -f "$fs/etc-cni-net.d/"*
   baseline_conflist "$idx" >"$fs/etc-cni-net.d/10-baseline.conflist"
   wait_for 60 node_ready "$n" || die "$n not Ready with the baseline CNI"
