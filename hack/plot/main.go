@@ -8,6 +8,9 @@
 //   - burst: docs/cni-burst.png from hack/bench-cni's CSV (BENCH_CNI_CSV):
 //     CNI ADD latency p50/p99 against burst size, kubefay and the bridge CNI.
 //
+//   - scrape: docs/metrics-agent.png from one agent's /metrics (Prometheus
+//     text): what the Grafana dashboard (build/grafana) shows for one node.
+//
 //     go run . -in ../../_output/scale/latency.csv -out ../../docs/scale-latency.png
 //     go run . -figure burst -in ../../_output/bench-cni.csv -out ../../docs/cni-burst.png
 package main
@@ -28,10 +31,16 @@ import (
 )
 
 func main() {
-	figure := flag.String("figure", "scale", "scale or burst")
+	figure := flag.String("figure", "scale", "scale, burst or scrape")
+	title := flag.String("title", "kubefay agent", "scrape: what was scraped (first panel's title)")
 	in := flag.String("in", "_output/scale/latency.csv", "scale: nodes,pods,stream p50,stream p99,burst p50,burst p99 (ms); burst: pods,side,p50,p99 (ms)")
 	out := flag.String("out", "docs/scale-latency.png", "PNG to write")
 	flag.Parse()
+	if *figure == "scrape" {
+		scrapeFigure(*in, *out, *title)
+		fmt.Println("wrote", *out)
+		return
+	}
 	rows := readCSV(*in)
 	var p *plot.Plot
 	switch *figure {
