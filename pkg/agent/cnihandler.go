@@ -201,6 +201,9 @@ func (h *CNIHandler) Del(ctx context.Context, req *api.Request) error {
 	}
 	hostIf := podif.HostIfName(req.ContainerID, ifName)
 	start := time.Now()
+	var phases [4]time.Duration // flows, OVS port, veth, IPAM: where a slow DEL spends its time
+	last := start
+	lap := func(i int) { now := time.Now(); phases[i] = now.Sub(last); last = now }
 	h.Flows.Set(podOwner(req.ContainerID, ifName), nil)
 	if h.Policy != nil && req.Pod.Namespace != "" {
 		h.Policy.Detach(req.Pod.Namespace, req.Pod.Name)
@@ -208,16 +211,21 @@ func (h *CNIHandler) Del(ctx context.Context, req *api.Request) error {
 	if _, err := h.Flows.Sync(ctx); err != nil {
 		return api.TryAgainLater("remove flows of container %s: %v", containerid.Short(req.ContainerID), err)
 	}
+	lap(0)
 	if err := h.Ports.DeletePort(ctx, hostIf); err != nil {
 		return api.TryAgainLater("delete port %s: %v", hostIf, err)
 	}
+	lap(1)
 	if err := h.Plumbing.Teardown(ctx, hostIf); err != nil {
 		return fmt.Errorf("delete veth %s: %w", hostIf, err)
 	}
+	lap(2)
 	if err := h.IPAM.Release(ctx, req.ContainerID, ifName); err != nil {
 		return api.TryAgainLater("release address of container %s: %v", containerid.Short(req.ContainerID), err)
 	}
-	klog.InfoS("pod network deleted", "pod", req.Pod.String(), "container", containerid.Short(req.ContainerID), "duration", time.Since(start))
+	lap(3)
+	klog.InfoS("pod network deleted", "pod", req.Pod.String(), "container", containerid.Short(req.ContainerID), "duration", time.Since(start),
+		"tFlows", phases[0], "tOVSPort", phases[1], "tVeth", phases[2], "tIPAM", phases[3])
 	return nil
 }
 
