@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/kubefay/kubefay/pkg/agent/pipeline"
+	"github.com/kubefay/kubefay/pkg/ipam"
 )
 
 // ClusterView is what the node's datapath depends on, read from the API
@@ -18,16 +19,9 @@ type ClusterView struct {
 	NodeIPs map[string]netip.Addr
 }
 
-// SubnetView is a SubNet as the node sees it.
-type SubnetView struct {
-	Name        string
-	CIDR        netip.Prefix
-	Gateway     netip.Addr
-	NATOutgoing bool
-	// Private and AllowFrom: see pipeline.Subnet.
-	Private   bool
-	AllowFrom []netip.Prefix
-}
+// SubnetView is a SubNet as the node sees it: the one parsed form
+// (ipam.ParseSubnet applies the defaults and parses every field once).
+type SubnetView = ipam.Subnet
 
 // BlockView is an IPAMBlock: its owner node and, for addresses living on
 // another node than the owner (static IPs), where they live.

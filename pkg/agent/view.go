@@ -28,17 +28,10 @@ func readView(ctx context.Context, r client.Reader) (ClusterView, error) {
 			klog.ErrorS(err, "skipping invalid SubNet", "subnet", subnets.Items[i].Name)
 			continue
 		}
-		nat := subnets.Items[i].Spec.NATOutgoing == nil || *subnets.Items[i].Spec.NATOutgoing
-		view := SubnetView{Name: sn.Name, CIDR: sn.CIDR, Gateway: sn.Gateway, NATOutgoing: nat,
-			Private: subnets.Items[i].Spec.Private}
-		for _, a := range subnets.Items[i].Spec.AllowSubnets {
-			if p, err := netip.ParsePrefix(a); err == nil {
-				view.AllowFrom = append(view.AllowFrom, p.Masked())
-			} else {
-				klog.ErrorS(err, "SubNet allowSubnets entry is not a CIDR, ignored", "subnet", sn.Name, "entry", a)
-			}
+		for _, a := range sn.IgnoredAllowSubnets {
+			klog.ErrorS(nil, "SubNet allowSubnets entry is not a CIDR, ignored", "subnet", sn.Name, "entry", a)
 		}
-		v.Subnets = append(v.Subnets, view)
+		v.Subnets = append(v.Subnets, *sn)
 	}
 	sort.Slice(v.Subnets, func(i, j int) bool { return v.Subnets[i].Name < v.Subnets[j].Name })
 

@@ -52,6 +52,17 @@ type Subnet struct {
 	BlockBits int
 	// Excluded holds spec.excludeIPs clipped to CIDR, sorted and merged.
 	Excluded []IPRange
+	// NATOutgoing is spec.natOutgoing (default true): pods' traffic leaving
+	// the cluster is masqueraded to the node's address.
+	NATOutgoing bool
+	// Private is spec.private: new connections into the subnet only from
+	// itself, AllowFrom and the node.
+	Private bool
+	// AllowFrom holds spec.allowSubnets, masked. Entries that are not CIDRs
+	// (the API refuses them; older objects may hold some) are left out and
+	// listed in IgnoredAllowSubnets for the caller to report.
+	AllowFrom           []netip.Prefix
+	IgnoredAllowSubnets []string
 }
 
 // DefaultGateway returns the first address after p's network address.
@@ -102,6 +113,15 @@ func ParseSubnet(sn *v1alpha1.SubNet) (*Subnet, error) {
 		}
 	}
 	s.Excluded = merge(s.Excluded)
+	s.NATOutgoing = sn.Spec.NATOutgoing == nil || *sn.Spec.NATOutgoing
+	s.Private = sn.Spec.Private
+	for _, a := range sn.Spec.AllowSubnets {
+		if p, err := netip.ParsePrefix(a); err == nil {
+			s.AllowFrom = append(s.AllowFrom, p.Masked())
+		} else {
+			s.IgnoredAllowSubnets = append(s.IgnoredAllowSubnets, a)
+		}
+	}
 	return s, nil
 }
 

@@ -1,6 +1,7 @@
 package ipam
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -167,5 +168,34 @@ func TestBlocks(t *testing.T) {
 	long := strings.Repeat("a", 250)
 	if got := BlockName(long, netip.MustParsePrefix("10.192.1.64/26")); len(got) > 253 || got == BlockName(long+"b", netip.MustParsePrefix("10.192.1.64/26")) {
 		t.Errorf("BlockName of a long subnet: %q (%d chars)", got, len(got))
+	}
+}
+
+// TestParseSubnetRouting: the fields the node's datapath needs are parsed
+// once here (the agent used to re-apply the defaults itself).
+func TestParseSubnetRouting(t *testing.T) {
+	off := false
+	for _, tt := range []struct {
+		name        string
+		mod         func(*v1alpha1.SubNetSpec)
+		nat, priv   bool
+		allow       string
+		ignoredSpec string
+	}{
+		{"defaults", func(*v1alpha1.SubNetSpec) {}, true, false, "[]", "[]"},
+		{"no NAT", func(s *v1alpha1.SubNetSpec) { s.NATOutgoing = &off }, false, false, "[]", "[]"},
+		{"private with allowSubnets, masked", func(s *v1alpha1.SubNetSpec) {
+			s.Private, s.AllowSubnets = true, []string{"10.9.1.7/24", "192.168.0.0/16"}
+		}, true, true, "[10.9.1.0/24 192.168.0.0/16]", "[]"},
+		{"an entry that is not a CIDR is left out, not fatal", func(s *v1alpha1.SubNetSpec) {
+			s.Private, s.AllowSubnets = true, []string{"10.9.1.0/24", "nonsense"}
+		}, true, true, "[10.9.1.0/24]", "[nonsense]"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := mustSubnet(t, subnetObj("a", "10.0.0.0/16", tt.mod))
+			if s.NATOutgoing != tt.nat || s.Private != tt.priv || fmt.Sprint(s.AllowFrom) != tt.allow || fmt.Sprint(s.IgnoredAllowSubnets) != tt.ignoredSpec {
+				t.Fatalf("NAT %v private %v allow %v ignored %v; want %v %v %s %s", s.NATOutgoing, s.Private, s.AllowFrom, s.IgnoredAllowSubnets, tt.nat, tt.priv, tt.allow, tt.ignoredSpec)
+			}
+		})
 	}
 }
