@@ -7,7 +7,7 @@ BINARIES := kubefay-agent kubefay-cni kubefay-controller kubectl-kubefay
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/kubefay/kubefay/pkg/version.Version=$(VERSION)
 
-.PHONY: all build manifests lab lab-down lab-status test vet unit integration e2e conformance bench fmt generate image clean help
+.PHONY: all build manifests docs lab lab-down lab-status test vet unit integration e2e conformance bench fmt generate image clean help
 
 all: build
 
@@ -25,6 +25,9 @@ image: build ## the kubefay container image as a docker-archive (no Docker neede
 
 manifests: ## render the Helm chart build/helm/kubefay: build/yamls/kubefay.yml and its golden files
 	hack/manifests.sh
+
+docs: ## the README's pipeline table from the pipeline declaration (pkg/agent/pipeline/tables.go)
+	$(GO) run ./hack/tools/pipelinedoc README.md
 
 lab: ## local lab cluster: control plane + 2 nodes (OVS each) + kubefay + demo pods
 	hack/lab up --nodes $${NODES:-2}

@@ -8,8 +8,9 @@ import (
 
 var limitedBroadcast = netip.AddrFrom4([4]byte{255, 255, 255, 255})
 
-// BaseFlows are the node-wide flows that do not depend on any object: table
-// misses, the gateway and tunnel classifiers, conntrack and output.
+// BaseFlows are the node-wide flows that do not depend on any object: the
+// table misses (from the declaration, MissFlows), the gateway and tunnel
+// classifiers, conntrack and the policy tables' passes.
 func BaseFlows(n Node) []*of.Flow {
 	c := Cookie(FeatureBase, 0)
 	gw, tun := GatewayOFPort, TunnelOFPort
@@ -22,14 +23,10 @@ func BaseFlows(n Node) []*of.Flow {
 			Actions(of.LoadReg(SourceReg, SourceGateway, 0, 3), of.GotoTable(Conntrack.ID)),
 		of.NewFlow(Classifier.ID).Cookie(c).Priority(200).MatchInPort(gw).MatchARP().
 			Actions(of.GotoTable(ARPResponder.ID)),
-		of.NewFlow(Classifier.ID).Cookie(c).Priority(0).Drop(),
-
-		of.NewFlow(ARPResponder.ID).Cookie(c).Priority(0).Drop(),
 
 		// Conntrack: every IP packet is tracked in kubefay's zone.
 		of.NewFlow(Conntrack.ID).Cookie(c).Priority(200).MatchIP().
 			Actions(of.CT().ZoneImm(CTZone).Table(ConntrackState.ID)),
-		of.NewFlow(Conntrack.ID).Cookie(c).Priority(0).Drop(),
 
 		// ConntrackState: invalid packets die; replies of connections that
 		// entered from gw0 (e.g. service traffic kube-proxy DNATed on the
@@ -55,7 +52,6 @@ func BaseFlows(n Node) []*of.Flow {
 		of.NewFlow(ConntrackState.ID).Cookie(c).Priority(10).MatchEthDst(n.GatewayMAC).
 			Match(func(m *of.Match) { m.RegBits(SourceReg, SourcePod, 0, 3) }).
 			Actions(of.SetEthDst(RouterMAC), of.GotoTable(EgressRules.ID)),
-		of.NewFlow(ConntrackState.ID).Cookie(c).Priority(0).Actions(of.GotoTable(EgressRules.ID)),
 
 		// L3Forwarding: routed traffic for no pod of the cluster (the host,
 		// services, the outside) goes to the host through gw0.
@@ -65,14 +61,10 @@ func BaseFlows(n Node) []*of.Flow {
 		// 5.3.5.1): a pod's 255.255.255.255 sent to the router MAC (a
 		// crafted DHCPDISCOVER) would reach the host's sockets.
 		of.NewFlow(L3Forwarding.ID).Cookie(c).Priority(20).MatchEthDst(RouterMAC).MatchIPv4Dst(limitedBroadcast).Drop(),
-		of.NewFlow(L3Forwarding.ID).Cookie(c).Priority(0).Actions(of.GotoTable(L2Forwarding.ID)),
 
 		// L2Forwarding: gw0 is a port like the pods'.
 		of.NewFlow(L2Forwarding.ID).Cookie(c).Priority(200).MatchEthDst(n.GatewayMAC).
 			Actions(of.LoadReg(OutputReg, gw, 0, 31), of.GotoTable(SubnetIsolation.ID)),
-		of.NewFlow(L2Forwarding.ID).Cookie(c).Priority(0).Drop(),
-
-		of.NewFlow(SubnetIsolation.ID).Cookie(c).Priority(0).Actions(of.GotoTable(IngressRules.ID)),
 
 		// ConntrackCommit: new connections are committed once they passed
 		// policy; those that came from gw0 are marked.
@@ -85,11 +77,8 @@ func BaseFlows(n Node) []*of.Flow {
 		of.NewFlow(ConntrackCommit.ID).Cookie(c).Priority(190).MatchIP().
 			Match(func(m *of.Match) { m.CTState(of.CTTracked|of.CTNew, of.CTTracked|of.CTNew) }).
 			Actions(of.CT().Commit().ZoneImm(CTZone), of.GotoTable(Output.ID)),
-		of.NewFlow(ConntrackCommit.ID).Cookie(c).Priority(0).Actions(of.GotoTable(Output.ID)),
-
-		// Output: to the port the forwarding tables chose.
-		of.NewFlow(Output.ID).Cookie(c).Priority(200).Actions(of.OutputReg(of.Reg(OutputReg), 0, 31)),
 	}
+	flows = append(flows, MissFlows(c)...)
 	flows = append(flows, policyBaseFlows(n, c)...)
 	if n.NodeAddress.IsValid() {
 		flows = append(flows,

@@ -18,15 +18,16 @@ const (
 	PolicyDefaultDenyPriority uint16 = 100
 )
 
-// Where a packet goes once a policy table let it pass.
+// Where a packet goes once a policy table let it pass: where the table's
+// miss sends it.
 var (
 	EgressNext  = L3Forwarding
 	IngressNext = ConntrackCommit
 )
 
 // policyBaseFlows are the node-wide flows of the policy tables: what passes
-// before any rule is looked at, and the table misses (a pod that no policy
-// selects is not isolated).
+// before any rule is looked at (their misses, MissFlows, let a pod that no
+// policy selects through: it is not isolated).
 func policyBaseFlows(n Node, c uint64) []*of.Flow {
 	notNew := func(m *of.Match) { m.CTState(of.CTTracked, of.CTTracked|of.CTNew) }
 	flows := []*of.Flow{
@@ -35,8 +36,6 @@ func policyBaseFlows(n Node, c uint64) []*of.Flow {
 			Actions(of.GotoTable(EgressNext.ID)),
 		of.NewFlow(IngressRules.ID).Cookie(c).Priority(PolicyPassPriority).MatchIP().Match(notNew).
 			Actions(of.GotoTable(IngressNext.ID)),
-		of.NewFlow(EgressRules.ID).Cookie(c).Priority(0).Actions(of.GotoTable(EgressNext.ID)),
-		of.NewFlow(IngressRules.ID).Cookie(c).Priority(0).Actions(of.GotoTable(IngressNext.ID)),
 	}
 	// A pod's packet to a service address goes to kube-proxy on the host
 	// through gw0 and comes back with the backend as destination: egress

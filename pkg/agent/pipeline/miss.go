@@ -1,0 +1,21 @@
+package pipeline
+
+import of "github.com/kubefay/kubefay/pkg/ovs/openflow"
+
+// MissFlows are the tables' miss flows (priority 0), generated from the
+// declaration (Table.Miss), with cookie c.
+func MissFlows(c uint64) []*of.Flow {
+	flows := make([]*of.Flow, 0, len(Tables))
+	for _, t := range Tables {
+		b := of.NewFlow(t.ID).Cookie(c).Priority(0)
+		switch t.Miss.Kind {
+		case MissNext:
+			flows = append(flows, b.Actions(of.GotoTable(t.Miss.Next)))
+		case MissOutput:
+			flows = append(flows, b.Actions(of.OutputReg(of.Reg(OutputReg), 0, 31)))
+		default:
+			flows = append(flows, b.Drop())
+		}
+	}
+	return flows
+}
