@@ -20,7 +20,7 @@ func BaseFlows(n Node) []*of.Flow {
 		// under its own cookie and dropped.
 		of.NewFlow(Classifier.ID).Cookie(CookieUnknownTunnelSource).Priority(100).MatchInPort(tun).Drop(),
 		of.NewFlow(Classifier.ID).Cookie(c).Priority(200).MatchInPort(gw).MatchIP().
-			Actions(of.LoadReg(SourceReg, SourceGateway, 0, 3), of.GotoTable(Conntrack.ID)),
+			Actions(FromGateway.Load(), of.GotoTable(Conntrack.ID)),
 		of.NewFlow(Classifier.ID).Cookie(c).Priority(200).MatchInPort(gw).MatchARP().
 			Actions(of.GotoTable(ARPResponder.ID)),
 
@@ -38,7 +38,7 @@ func BaseFlows(n Node) []*of.Flow {
 		of.NewFlow(ConntrackState.ID).Cookie(c).Priority(205).MatchIP().
 			Match(func(m *of.Match) {
 				m.CTState(of.CTTracked|of.CTReply, of.CTTracked|of.CTReply)
-				m.RegBits(SourceReg, SourceGateway, 0, 3)
+				FromGateway.Match(m)
 			}).
 			Actions(of.GotoTable(EgressRules.ID)),
 		of.NewFlow(ConntrackState.ID).Cookie(c).Priority(200).MatchIP().
@@ -46,11 +46,11 @@ func BaseFlows(n Node) []*of.Flow {
 				m.CTState(of.CTTracked|of.CTReply, of.CTTracked|of.CTReply)
 				m.CTMarkMasked(CTMarkFromGateway, CTMarkFromGateway)
 			}).
-			Actions(of.SetEthDst(n.GatewayMAC), of.LoadReg(OutputReg, gw, 0, 31), of.GotoTable(Output.ID)),
+			Actions(of.SetEthDst(n.GatewayMAC), OutputField.Load(gw), of.GotoTable(Output.ID)),
 		// A pod that still has gw0's MAC for its gateway (learned before an
 		// upgrade) is routed like one that has the router MAC.
 		of.NewFlow(ConntrackState.ID).Cookie(c).Priority(10).MatchEthDst(n.GatewayMAC).
-			Match(func(m *of.Match) { m.RegBits(SourceReg, SourcePod, 0, 3) }).
+			Match(FromPod.Match).
 			Actions(of.SetEthDst(RouterMAC), of.GotoTable(EgressRules.ID)),
 
 		// L3Forwarding: routed traffic for no pod of the cluster (the host,
@@ -64,14 +64,14 @@ func BaseFlows(n Node) []*of.Flow {
 
 		// L2Forwarding: gw0 is a port like the pods'.
 		of.NewFlow(L2Forwarding.ID).Cookie(c).Priority(200).MatchEthDst(n.GatewayMAC).
-			Actions(of.LoadReg(OutputReg, gw, 0, 31), of.GotoTable(SubnetIsolation.ID)),
+			Actions(OutputField.Load(gw), of.GotoTable(SubnetIsolation.ID)),
 
 		// ConntrackCommit: new connections are committed once they passed
 		// policy; those that came from gw0 are marked.
 		of.NewFlow(ConntrackCommit.ID).Cookie(c).Priority(200).MatchIP().
 			Match(func(m *of.Match) {
 				m.CTState(of.CTTracked|of.CTNew, of.CTTracked|of.CTNew)
-				m.RegBits(SourceReg, SourceGateway, 0, 3)
+				FromGateway.Match(m)
 			}).
 			Actions(of.CT().Commit().ZoneImm(CTZone).Exec(of.SetCTMarkMasked(CTMarkFromGateway, CTMarkFromGateway)), of.GotoTable(Output.ID)),
 		of.NewFlow(ConntrackCommit.ID).Cookie(c).Priority(190).MatchIP().

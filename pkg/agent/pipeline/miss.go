@@ -12,7 +12,7 @@ func MissFlows(c uint64) []*of.Flow {
 		case MissNext:
 			flows = append(flows, b.Actions(of.GotoTable(t.Miss.Next)))
 		case MissOutput:
-			flows = append(flows, b.Actions(of.OutputReg(of.Reg(OutputReg), 0, 31)))
+			flows = append(flows, b.Actions(OutputField.Output()))
 		default:
 			flows = append(flows, b.Drop())
 		}

@@ -3,6 +3,8 @@ package pipeline
 import (
 	"net"
 	"net/netip"
+
+	of "github.com/kubefay/kubefay/pkg/ovs/openflow"
 )
 
 // Fixed ports of br-int (requested with ofport_request when created).
@@ -11,17 +13,21 @@ const (
 	GatewayOFPort uint32 = 2
 )
 
-// Registers and conntrack marks the pipeline uses.
+// Registers the pipeline uses, as typed fields and marks: every match and
+// every load of a register goes through these.
+var (
+	// SourceField (reg0[0..3]) records where a packet entered br-int.
+	SourceField = RegField{Reg: 0, Lo: 0, Hi: 3}
+	// OutputField (reg1) holds the output port chosen by the forwarding tables.
+	OutputField = RegField{Reg: 1, Lo: 0, Hi: 31}
+
+	FromTunnel  = RegMark{SourceField, 1}
+	FromGateway = RegMark{SourceField, 2}
+	FromPod     = RegMark{SourceField, 3}
+)
+
+// Conntrack zone and marks the pipeline uses.
 const (
-	// SourceReg (reg0[0..3]) records where a packet entered br-int.
-	SourceReg = 0
-	// OutputReg (reg1) holds the output port chosen by the forwarding tables.
-	OutputReg = 1
-
-	SourceTunnel  = 1
-	SourceGateway = 2
-	SourcePod     = 3
-
 	// CTZone is the conntrack zone of pod traffic.
 	CTZone = 0xfff0
 	// CTMarkFromGateway marks connections that entered br-int from gw0.
@@ -72,3 +78,24 @@ type RemoteBlock struct {
 	CIDR   netip.Prefix
 	NodeIP netip.Addr
 }
+
+// RegField is the bit range Lo..Hi (inclusive) of register Reg.
+type RegField struct{ Reg, Lo, Hi int }
+
+// Load sets the field to v.
+func (f RegField) Load(v uint32) of.Action { return of.LoadReg(f.Reg, v, f.Lo, f.Hi) }
+
+// Output sends the packet to the port number the field holds.
+func (f RegField) Output() of.Action { return of.OutputReg(of.Reg(f.Reg), f.Lo, f.Hi) }
+
+// RegMark is one value of a RegField.
+type RegMark struct {
+	Field RegField
+	Value uint32
+}
+
+// Load sets the mark.
+func (m RegMark) Load() of.Action { return m.Field.Load(m.Value) }
+
+// Match matches packets carrying the mark.
+func (m RegMark) Match(mt *of.Match) { mt.RegBits(m.Field.Reg, m.Value, m.Field.Lo, m.Field.Hi) }

@@ -9,7 +9,7 @@ func PodFlows(p Pod) []*of.Flow {
 	c := Cookie(FeaturePod, uint64(p.OFPort))
 	return []*of.Flow{
 		of.NewFlow(Classifier.ID).Cookie(c).Priority(190).MatchInPort(p.OFPort).MatchEthSrc(p.MAC).MatchIPv4Src(p.IP).
-			Actions(of.LoadReg(SourceReg, SourcePod, 0, 3), of.GotoTable(Conntrack.ID)),
+			Actions(FromPod.Load(), of.GotoTable(Conntrack.ID)),
 		of.NewFlow(Classifier.ID).Cookie(c).Priority(190).MatchInPort(p.OFPort).MatchARP().
 			Match(func(m *of.Match) { m.ARPSha(p.MAC).ARPSpa(p.IP) }).
 			Actions(of.GotoTable(ARPResponder.ID)),
@@ -19,6 +19,6 @@ func PodFlows(p Pod) []*of.Flow {
 		of.NewFlow(L3Forwarding.ID).Cookie(c).Priority(200).MatchEthDst(RouterMAC).MatchIPv4Dst(p.IP).
 			Actions(of.SetEthSrc(RouterMAC), of.SetEthDst(p.MAC), of.GotoTable(L2Forwarding.ID)),
 		of.NewFlow(L2Forwarding.ID).Cookie(c).Priority(200).MatchEthDst(p.MAC).
-			Actions(of.LoadReg(OutputReg, p.OFPort, 0, 31), of.GotoTable(SubnetIsolation.ID)),
+			Actions(OutputField.Load(p.OFPort), of.GotoTable(SubnetIsolation.ID)),
 	}
 }

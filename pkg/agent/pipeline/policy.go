@@ -42,7 +42,7 @@ func policyBaseFlows(n Node, c uint64) []*of.Flow {
 	// policy judges it then (it enters from gw0 with the pod's source).
 	for _, svc := range n.ServiceCIDRs {
 		flows = append(flows, of.NewFlow(EgressRules.ID).Cookie(c).Priority(PolicyPassPriority).MatchIP().
-			Match(func(m *of.Match) { m.RegBits(SourceReg, SourcePod, 0, 3) }).MatchIPv4DstNet(svc).
+			Match(FromPod.Match).MatchIPv4DstNet(svc).
 			Actions(of.GotoTable(EgressNext.ID)))
 	}
 	// The node reaches its pods whatever the policies say (kubelet probes).

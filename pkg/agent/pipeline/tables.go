@@ -37,7 +37,7 @@ func (t Table) MissText() string {
 }
 
 // Miss is a table's miss action: drop, continue in a later table, or (the
-// Output table) output to the port in OutputReg.
+// Output table) output to the port in OutputField.
 type Miss struct {
 	Kind MissKind
 	Next uint8 // the table a MissNext continues in

@@ -18,7 +18,7 @@ func TunnelSourceFlows(nodeIP netip.Addr) []*of.Flow {
 	c := Cookie(FeatureTunnel, hashID("node/"+nodeIP.String()))
 	return []*of.Flow{
 		of.NewFlow(Classifier.ID).Cookie(c).Priority(200).MatchInPort(TunnelOFPort).MatchIP().MatchTunSrc(nodeIP).
-			Actions(of.LoadReg(SourceReg, SourceTunnel, 0, 3), of.GotoTable(Conntrack.ID)),
+			Actions(FromTunnel.Load(), of.GotoTable(Conntrack.ID)),
 	}
 }
 
@@ -32,6 +32,6 @@ func TunnelFlows(b RemoteBlock) []*of.Flow {
 	}
 	return []*of.Flow{
 		of.NewFlow(L3Forwarding.ID).Cookie(c).Priority(prio).MatchEthDst(RouterMAC).MatchIPv4DstNet(b.CIDR).
-			Actions(of.SetTunDst(b.NodeIP), of.LoadReg(OutputReg, TunnelOFPort, 0, 31), of.GotoTable(ConntrackCommit.ID)),
+			Actions(of.SetTunDst(b.NodeIP), OutputField.Load(TunnelOFPort), of.GotoTable(ConntrackCommit.ID)),
 	}
 }
