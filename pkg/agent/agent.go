@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kubefay/kubefay/pkg/agent/config"
+	"github.com/kubefay/kubefay/pkg/agent/ctl"
 	"github.com/kubefay/kubefay/pkg/agent/flowsync"
 	"github.com/kubefay/kubefay/pkg/agent/nodenet"
 	"github.com/kubefay/kubefay/pkg/agent/podif"
@@ -226,6 +227,14 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 		return nil
 	})
 	sync.trigger()
+
+	// the local control API (kubectl kubefay trace/flows/agent status, through pods/exec)
+	ctlSocket := filepath.Join(filepath.Dir(cfg.CNISocket), ctl.SocketName)
+	if err := ctl.Serve(ctx, ctlSocket, &ctlBackend{node: node, nodeIP: nodeIP, bridge: cfg.Bridge,
+		ovsRunDir: cfg.OVSRunDir, conn: conn, flows: flows, sess: &sess, health: h, ports: ports,
+		cache: informers, policies: policies}); err != nil {
+		return fmt.Errorf("control socket %s: %w", ctlSocket, err)
+	}
 
 	srv := server.New(handler, server.Options{SocketPath: cfg.CNISocket, Registerer: reg})
 	klog.InfoS("kubefay-agent running", "node", node, "nodeIP", nodeIP, "nodeAddress", nodeAddr,
