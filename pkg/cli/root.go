@@ -73,7 +73,9 @@ func NewCommand(o *Options) *cobra.Command {
 		Use:   "kubectl-kubefay",
 		Short: "Inspect kubefay subnets, IP addresses, flows and packet paths",
 		Long: "kubectl-kubefay shows kubefay's subnets, the address blocks nodes claimed\n" +
-			"from them and who holds each address. Usage is computed from the IPAMBlocks.",
+			"from them and who holds each address (usage is computed from the IPAMBlocks),\n" +
+			"traces packets through a node's OpenFlow pipeline, shows flows with their owners\n" +
+			"and the state of every node's agent.",
 		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl kubefay"},
 		SilenceUsage:  true,
 		SilenceErrors: true,
