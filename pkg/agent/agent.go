@@ -230,9 +230,11 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 
 	// the local control API (kubectl kubefay trace/flows/agent status, through pods/exec)
 	ctlSocket := filepath.Join(filepath.Dir(cfg.CNISocket), ctl.SocketName)
-	if err := ctl.Serve(ctx, ctlSocket, &ctlBackend{node: node, nodeIP: nodeIP, bridge: cfg.Bridge,
-		ovsRunDir: cfg.OVSRunDir, conn: conn, flows: flows, sess: &sess, health: h, ports: ports,
-		cache: informers, policies: policies}); err != nil {
+	if err := ctl.Serve(ctx, ctlSocket, NewControlBackend(ControlDeps{Node: node, NodeIP: nodeIP, Bridge: cfg.Bridge,
+		OVSRunDir: cfg.OVSRunDir, Conn: conn, Flows: flows, Ports: ports, Cache: informers, Policies: policies,
+		Connected: sess.up.Load, LastSync: h.lastSync,
+		Ready: func() (bool, string) { why, _ := h.reason.Load().(string); return h.Ready(), why },
+	})); err != nil {
 		return fmt.Errorf("control socket %s: %w", ctlSocket, err)
 	}
 

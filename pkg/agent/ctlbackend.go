@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -19,31 +20,56 @@ import (
 	"github.com/kubefay/kubefay/pkg/version"
 )
 
-// ctlBackend answers the local control API (pkg/agent/ctl) from the
-// running agent's state.
-type ctlBackend struct {
-	node      string
-	nodeIP    netip.Addr
-	bridge    string
-	ovsRunDir string
-	conn      *of.Conn
-	flows     *flowsync.Syncer[*of.Flow]
-	sess      *ofSession
-	health    *health
-	ports     Ports
-	cache     client.Reader
-	policies  *policySync
+// ControlDeps is what the local control API (pkg/agent/ctl) reads from a
+// running agent.
+type ControlDeps struct {
+	// Node, NodeIP (its underlay address), the bridge and the OVS run
+	// directory (where ovs-vswitchd's control socket is).
+	Node      string
+	NodeIP    netip.Addr
+	Bridge    string
+	OVSRunDir string
+	Conn      *of.Conn
+	Flows     *flowsync.Syncer[*of.Flow]
+	Ports     Ports
+	// Cache reads SubNets, IPAMBlocks and Nodes (the informers).
+	Cache client.Reader
+	// Connected, Ready and LastSync report the agent's state; nil means
+	// connected, ready, never synced.
+	Connected func() bool
+	Ready     func() (bool, string)
+	LastSync  func() time.Time
+	// Policies names NetworkPolicy rules and isolations; nil: none.
+	Policies PolicyNames
 }
 
-var _ ctl.Backend = (*ctlBackend)(nil)
+// PolicyNames tells which NetworkPolicy a rule cookie belongs to and which
+// policies isolate a pod (pkg/agent/networkpolicy.Engine, locked).
+type PolicyNames interface {
+	Rules() []networkpolicy.RuleInfo
+	IsolatingPolicies(pod string, dir networkpolicy.Direction) []string
+}
+
+// NewControlBackend returns the agent's answers to the local control API.
+func NewControlBackend(d ControlDeps) ctl.Backend { return &ctlBackend{d: d} }
+
+// ctlBackend answers the local control API from the running agent's state.
+type ctlBackend struct{ d ControlDeps }
 
 // Status implements ctl.Backend.
 func (b *ctlBackend) Status(ctx context.Context) (*ctl.Status, error) {
-	why, _ := b.health.reason.Load().(string)
-	st := &ctl.Status{Node: b.node, Version: version.Version, OVSConnected: b.sess.up.Load(),
-		Ready: b.health.Ready(), NotReadyReason: why, LastSync: b.health.lastSync(),
-		DesiredFlows: len(b.flows.Desired())}
-	ports, err := b.ports.ListPodPorts(ctx)
+	st := &ctl.Status{Node: b.d.Node, Version: version.Version, OVSConnected: true, Ready: true,
+		DesiredFlows: len(b.d.Flows.Desired())}
+	if b.d.Connected != nil {
+		st.OVSConnected = b.d.Connected()
+	}
+	if b.d.Ready != nil {
+		st.Ready, st.NotReadyReason = b.d.Ready()
+	}
+	if b.d.LastSync != nil {
+		st.LastSync = b.d.LastSync()
+	}
+	ports, err := b.d.Ports.ListPodPorts(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("pod ports: %w", err)
 	}
@@ -65,7 +91,7 @@ func (b *ctlBackend) Status(ctx context.Context) (*ctl.Status, error) {
 }
 
 func (b *ctlBackend) installed(ctx context.Context) ([]of.FlowStats, error) {
-	stats, err := b.conn.FlowStats(ctx, &of.FlowFilter{Table: of.TableAll,
+	stats, err := b.d.Conn.FlowStats(ctx, &of.FlowFilter{Table: of.TableAll,
 		Cookie: pipeline.CookieMagic, CookieMask: pipeline.CookieMagicMask})
 	if err != nil {
 		return nil, fmt.Errorf("read flows from ovs-vswitchd: %w", err)
@@ -76,28 +102,22 @@ func (b *ctlBackend) installed(ctx context.Context) ([]of.FlowStats, error) {
 // owners gathers what names the flows' owners: pod ports, the cluster view
 // (subnets, blocks, nodes) and the NetworkPolicy rules.
 func (b *ctlBackend) owners(ctx context.Context) (*owners, []localPod, error) {
-	ports, err := b.ports.ListPodPorts(ctx)
+	ports, err := b.d.Ports.ListPodPorts(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("pod ports: %w", err)
 	}
 	pods := podsFromPorts(ports)
-	v, err := readView(ctx, b.cache)
+	v, err := readView(ctx, b.d.Cache)
 	if err != nil {
 		return nil, nil, fmt.Errorf("cluster view: %w", err)
 	}
 	var rules []networkpolicy.RuleInfo
-	if b.policies != nil {
-		b.policies.mu.Lock()
-		rules = b.policies.engine.Rules()
-		b.policies.mu.Unlock()
+	if b.d.Policies != nil {
+		rules = b.d.Policies.Rules()
 	}
-	o := newOwners(pods, v, b.node, rules)
-	if b.policies != nil {
-		o.isolating = func(pod string, dir networkpolicy.Direction) []string {
-			b.policies.mu.Lock()
-			defer b.policies.mu.Unlock()
-			return b.policies.engine.IsolatingPolicies(pod, dir)
-		}
+	o := newOwners(pods, v, b.d.Node, rules)
+	if b.d.Policies != nil {
+		o.isolating = b.d.Policies.IsolatingPolicies
 	}
 	return o, pods, nil
 }
@@ -116,7 +136,7 @@ func (b *ctlBackend) Flows(ctx context.Context, req ctl.FlowsRequest) (*ctl.Flow
 	if err != nil {
 		return nil, err
 	}
-	resp := &ctl.FlowsResponse{Node: b.node, Flows: []ctl.Flow{}}
+	resp := &ctl.FlowsResponse{Node: b.d.Node, Flows: []ctl.Flow{}}
 	for _, s := range stats {
 		if !keep(s.Flow) {
 			continue
@@ -198,16 +218,16 @@ func (b *ctlBackend) Trace(ctx context.Context, req ctl.TraceRequest) (*ctl.Trac
 	if err != nil {
 		return nil, err
 	}
-	target, err := trace.VswitchdTarget(b.ovsRunDir)
+	target, err := trace.VswitchdTarget(b.d.OVSRunDir)
 	if err != nil {
 		return nil, err
 	}
-	raw, t, err := trace.Run(ctx, target, b.bridge, p, req.CTState)
+	raw, t, err := trace.Run(ctx, target, b.d.Bridge, p, req.CTState)
 	if err != nil {
 		return nil, err
 	}
 	v := t.Verdict()
-	resp := &ctl.TraceResponse{Node: b.node, NodeIP: b.nodeIP, Packet: p, Trace: t, Raw: raw}
+	resp := &ctl.TraceResponse{Node: b.d.Node, NodeIP: b.d.NodeIP, Packet: p, Trace: t, Raw: raw}
 	resp.Summary = o.annotate(t, p, v)
 	v = t.Verdict() // its step now carries the owner
 	resp.Verdict = v
