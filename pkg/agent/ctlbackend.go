@@ -226,11 +226,9 @@ func (b *ctlBackend) Trace(ctx context.Context, req ctl.TraceRequest) (*ctl.Trac
 	if err != nil {
 		return nil, err
 	}
-	v := t.Verdict()
-	resp := &ctl.TraceResponse{Node: b.d.Node, NodeIP: b.d.NodeIP, Packet: p, Trace: t, Raw: raw}
+	v := t.Verdict() // v.Step points into t: annotate fills in its owner too
+	resp := &ctl.TraceResponse{Node: b.d.Node, NodeIP: b.d.NodeIP, Packet: p, Trace: t, Raw: raw, Verdict: v}
 	resp.Summary = o.annotate(t, p, v)
-	v = t.Verdict() // its step now carries the owner
-	resp.Verdict = v
 	if v.Outcome == trace.Tunneled {
 		resp.TunnelNode = o.node(v.TunnelDst)
 	}

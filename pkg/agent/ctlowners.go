@@ -86,7 +86,7 @@ func (o *owners) name(c uint64, table uint8) string {
 	if c&pipeline.CookieMagicMask != pipeline.CookieMagic {
 		return fmt.Sprintf("not kubefay (cookie %#x)", c)
 	}
-	switch pipeline.FeatureOf(c) & 0xff {
+	switch pipeline.FeatureOf(c) {
 	case pipeline.FeatureBase:
 		return "base pipeline"
 	case pipeline.FeaturePod:
