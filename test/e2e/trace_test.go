@@ -71,6 +71,9 @@ func TestTraceCLI(t *testing.T) {
 	a, b, c, p := e.ns+"/a", e.ns+"/b", e.ns+"/c", ep.ns+"/p"
 
 	out := expectTrace(t, "delivered to pod "+b, "--from", a, "--to", b, "--port", "8080")
+	if strings.Contains(out, "not kubefay") {
+		t.Errorf("cross-node trace shows a flow kubefay did not install (the underlay bridge's?)")
+	}
 	for _, want := range []string{"sent to node " + n2 + " through tun0", "Classifier", "L3Forwarding", "tunnel to node " + n2,
 		"tunnel from node " + n1, "pod " + b} {
 		if !strings.Contains(out, want) {

@@ -59,6 +59,11 @@ func Parse(out string) (*Trace, error) {
 	t := &Trace{}
 	var pass *Pass
 	var step *Step
+	// The traced bridge is the first one a pass names; a tunnel output
+	// continues the pass in the bridge holding the underlay (br-phy on
+	// netdev), whose tables are not kubefay's and are left out.
+	var traced string
+	other := false
 	sc := bufio.NewScanner(strings.NewReader(out))
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	for sc.Scan() {
@@ -67,11 +72,17 @@ func Parse(out string) (*Trace, error) {
 		switch {
 		case strings.HasPrefix(line, "Flow: "):
 			t.Passes = append(t.Passes, Pass{})
-			pass, step = &t.Passes[len(t.Passes)-1], nil
+			pass, step, other = &t.Passes[len(t.Passes)-1], nil, false
 			if m := ctState.FindStringSubmatch(line); m != nil {
 				pass.CTState = m[1]
 			}
 		case pass == nil:
+		case strings.HasPrefix(line, "bridge(\""):
+			if traced == "" {
+				traced = line
+			}
+			other, step = line != traced, nil
+		case other && !strings.HasPrefix(line, "Datapath actions: "):
 		case strings.HasPrefix(line, "Datapath actions: "):
 			pass.DatapathActions = strings.TrimPrefix(line, "Datapath actions: ")
 			step = nil

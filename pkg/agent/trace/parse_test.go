@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/kubefay/kubefay/pkg/agent/pipeline"
@@ -13,6 +14,8 @@ import (
 // bridge holding the agent's pipeline: two local pods on ports 3 and 4
 // (10.192.0.10, 10.192.0.11), a remote block 10.192.1.0/26 on node
 // 198.51.100.12, and, for some, an isolation or a private subnet.
+// native-tunnel.txt is from a lab node: a packet from gw0 into the tunnel,
+// which OVS follows into br-phy.
 func TestParseVerdict(t *testing.T) {
 	for _, tc := range []struct {
 		file       string
@@ -25,6 +28,8 @@ func TestParseVerdict(t *testing.T) {
 		miss       bool
 	}{
 		{"local-tcp", 2, Delivered, 4, "", "Output", pipeline.Cookie(pipeline.FeatureBase, 0), false},
+		// from the lab (netdev): the tunnel output goes on in br-phy
+		{"native-tunnel", 2, Tunneled, 1, "198.51.100.12", "Output", pipeline.Cookie(pipeline.FeatureBase, 0), false},
 		{"reply-est", 2, Delivered, 4, "", "Output", pipeline.Cookie(pipeline.FeatureBase, 0), false},
 		{"tunnel-in", 2, Delivered, 4, "", "Output", pipeline.Cookie(pipeline.FeatureBase, 0), false},
 		{"remote-udp", 2, Tunneled, 1, "198.51.100.12", "Output", pipeline.Cookie(pipeline.FeatureBase, 0), false},
@@ -125,5 +130,31 @@ func TestPacketFlow(t *testing.T) {
 		if bad.Validate() == nil {
 			t.Fatalf("%+v validated", bad)
 		}
+	}
+}
+
+// TestParseSkipsUnderlayBridge: the steps of br-phy (after a native tunnel
+// output) are not br-int's.
+func TestParseSkipsUnderlayBridge(t *testing.T) {
+	b, err := os.ReadFile("testdata/native-tunnel.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := Parse(string(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := tr.Last()
+	out := last.Steps[len(last.Steps)-1]
+	if out.TableName != "Output" || len(out.Actions) != 1 || out.Actions[0] != "output:NXM_NX_REG1[]" {
+		t.Fatalf("last step %+v", out)
+	}
+	for _, s := range last.Steps {
+		if s.Cookie == 0 {
+			t.Errorf("a step of another bridge: %+v", s)
+		}
+	}
+	if !strings.HasPrefix(last.DatapathActions, "ct(commit") {
+		t.Errorf("datapath actions %q", last.DatapathActions)
 	}
 }
