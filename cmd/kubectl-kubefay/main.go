@@ -1,5 +1,5 @@
 // Command kubectl-kubefay is a kubectl plugin ("kubectl kubefay ...") that
-// shows kubefay's subnets and who holds each address. See pkg/cli.
+// shows kubefay's subnets, who holds each address, packet traces and flows. See pkg/cli.
 package main
 
 import (

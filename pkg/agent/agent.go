@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kubefay/kubefay/pkg/agent/config"
+	"github.com/kubefay/kubefay/pkg/agent/ctl"
 	"github.com/kubefay/kubefay/pkg/agent/flowsync"
 	"github.com/kubefay/kubefay/pkg/agent/nodenet"
 	"github.com/kubefay/kubefay/pkg/agent/podif"
@@ -238,6 +239,16 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 		return nil
 	})
 	sync.trigger()
+
+	// the local control API (kubectl kubefay trace/flows/agent status, through pods/exec)
+	ctlSocket := filepath.Join(filepath.Dir(cfg.CNISocket), ctl.SocketName)
+	if err := ctl.Serve(ctx, ctlSocket, NewControlBackend(ControlDeps{Node: node, NodeIP: nodeIP, Bridge: cfg.Bridge,
+		OVSRunDir: cfg.OVSRunDir, Conn: conn, Flows: flows, Ports: ports, Cache: informers, Policies: policies,
+		Connected: sess.up.Load, LastSync: h.lastSync,
+		Ready: func() (bool, string) { why, _ := h.reason.Load().(string); return h.Ready(), why },
+	})); err != nil {
+		return fmt.Errorf("control socket %s: %w", ctlSocket, err)
+	}
 
 	srv := server.New(handler, server.Options{SocketPath: cfg.CNISocket, Registerer: reg})
 	klog.InfoS("kubefay-agent running", "node", node, "nodeIP", nodeIP, "nodeAddress", nodeAddr,

@@ -20,10 +20,24 @@ type health struct {
 	ready  atomic.Bool
 	inited atomic.Bool  // the first complete sync is done (never unset)
 	reason atomic.Value // string: why not ready
+	synced atomic.Int64 // unix nanoseconds of the last successful sync
 }
 
 func (h *health) setNotReady(why string) { h.ready.Store(false); h.reason.Store(why) }
-func (h *health) setReady()              { h.ready.Store(true); h.inited.Store(true); h.reason.Store("") }
+func (h *health) setReady() {
+	h.ready.Store(true)
+	h.inited.Store(true)
+	h.reason.Store("")
+	h.synced.Store(time.Now().UnixNano())
+}
+
+// lastSync is when the node's state was last applied successfully (zero: never).
+func (h *health) lastSync() time.Time {
+	if n := h.synced.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
+}
 
 // Ready reports whether the node is set up and its last sync succeeded.
 func (h *health) Ready() bool { return h.ready.Load() }

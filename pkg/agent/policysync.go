@@ -240,3 +240,17 @@ func SlimPod(obj any) (any, error) {
 	}
 	return out, nil
 }
+
+// Rules implements PolicyNames: the engine's rule and isolation cookies.
+func (p *policySync) Rules() []networkpolicy.RuleInfo {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.engine.Rules()
+}
+
+// IsolatingPolicies implements PolicyNames.
+func (p *policySync) IsolatingPolicies(pod string, dir networkpolicy.Direction) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.engine.IsolatingPolicies(pod, dir)
+}

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/pflag"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -38,13 +39,22 @@ func Scheme() (*runtime.Scheme, error) {
 	return s, nil
 }
 
-func (k *kubeFlags) client() (client.Reader, error) {
+// restConfig is the user's connection to the API server.
+func (k *kubeFlags) restConfig() (*rest.Config, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	rules.ExplicitPath = k.kubeconfig
 	overrides := &clientcmd.ConfigOverrides{CurrentContext: k.context}
 	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides).ClientConfig()
 	if err != nil {
 		return nil, fmt.Errorf("kubeconfig: %w", err)
+	}
+	return cfg, nil
+}
+
+func (k *kubeFlags) client() (client.Reader, error) {
+	cfg, err := k.restConfig()
+	if err != nil {
+		return nil, err
 	}
 	s, err := Scheme()
 	if err != nil {

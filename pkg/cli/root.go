@@ -23,8 +23,12 @@ type Options struct {
 	NewClient func() (client.Reader, error)
 	// Now is the clock ages are computed against; nil means time.Now.
 	Now func() time.Time
+	// CallAgent reaches a node's agent; nil means exec'ing `kubefay-agent
+	// ctl` in its pod through the API server (pods/exec).
+	CallAgent AgentCaller
 
-	kube kubeFlags
+	kube           kubeFlags
+	agentNamespace string
 }
 
 func (o *Options) out() io.Writer {
@@ -67,9 +71,11 @@ func NewCommand(o *Options) *cobra.Command {
 	}
 	root := &cobra.Command{
 		Use:   "kubectl-kubefay",
-		Short: "Inspect kubefay subnets and IP addresses",
+		Short: "Inspect kubefay subnets, IP addresses, flows and packet paths",
 		Long: "kubectl-kubefay shows kubefay's subnets, the address blocks nodes claimed\n" +
-			"from them and who holds each address. Usage is computed from the IPAMBlocks.",
+			"from them and who holds each address (usage is computed from the IPAMBlocks),\n" +
+			"traces packets through a node's OpenFlow pipeline, shows flows with their owners\n" +
+			"and the state of every node's agent.",
 		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl kubefay"},
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -77,6 +83,7 @@ func NewCommand(o *Options) *cobra.Command {
 	root.SetOut(o.out())
 	root.SetErr(o.errOut())
 	o.kube.addFlags(root.PersistentFlags())
+	root.PersistentFlags().StringVar(&o.agentNamespace, "agent-namespace", "kube-system", "namespace of the kubefay agent pods")
 
 	subnet := &cobra.Command{
 		Use:     "subnet",
@@ -84,6 +91,6 @@ func NewCommand(o *Options) *cobra.Command {
 		Short:   "List and show subnets",
 	}
 	subnet.AddCommand(newSubnetListCommand(o), newSubnetShowCommand(o))
-	root.AddCommand(subnet, newIPCommand(o))
+	root.AddCommand(subnet, newIPCommand(o), newTraceCommand(o), newFlowsCommand(o), newAgentCommand(o))
 	return root
 }

@@ -100,7 +100,7 @@ func checkRender(t *testing.T, file string, w want) {
 		}
 	}
 	wantKinds := map[string]int{"CustomResourceDefinition": w.crds, "ServiceAccount": 2, "ClusterRole": 3, "ClusterRoleBinding": 2,
-		"Role": 1, "RoleBinding": 1, "ConfigMap": 1, "DaemonSet": 1, "Deployment": 1, "ValidatingAdmissionPolicy": 6, "ValidatingAdmissionPolicyBinding": 6}
+		"Role": 2, "RoleBinding": 1, "ConfigMap": 1, "DaemonSet": 1, "Deployment": 1, "ValidatingAdmissionPolicy": 6, "ValidatingAdmissionPolicyBinding": 6}
 	if w.namespace != "kube-system" {
 		wantKinds["Namespace"] = 1
 	}

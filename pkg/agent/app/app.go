@@ -72,6 +72,6 @@ func NewCommand() *cobra.Command {
 		},
 	}
 	install.Flags().StringVar(&srcBin, "from", "/opt/cni/bin", "directory of the image holding the plugins")
-	root.AddCommand(install)
+	root.AddCommand(install, newCtlCommand())
 	return root
 }

@@ -36,6 +36,17 @@ func Cookie(f Feature, id uint64) uint64 {
 // FeatureOf returns the feature of a kubefay cookie.
 func FeatureOf(cookie uint64) Feature { return Feature(cookie >> 48) }
 
+// SubnetCookie is the cookie of the flows of the SubNet named name.
+func SubnetCookie(name string) uint64 { return Cookie(FeatureSubnet, hashID(name)) }
+
+// TunnelBlockCookie is the cookie of the flow that routes the remote block
+// cidr into the tunnel.
+func TunnelBlockCookie(cidr string) uint64 { return Cookie(FeatureTunnel, hashID(cidr)) }
+
+// TunnelSourceCookie is the cookie of the flow that admits tunnel packets
+// from the node whose underlay address is nodeIP.
+func TunnelSourceCookie(nodeIP string) uint64 { return Cookie(FeatureTunnel, hashID("node/"+nodeIP)) }
+
 func hashID(s string) uint64 {
 	h := fnv.New64a()
 	h.Write([]byte(s))

@@ -9,7 +9,7 @@ import of "github.com/kubefay/kubefay/pkg/ovs/openflow"
 // node through the tunnel, or the host through gw0), so traffic between
 // subnets never detours through the host and is symmetric on every node.
 func SubnetFlows(n Node, s Subnet) []*of.Flow {
-	c := Cookie(FeatureSubnet, hashID(s.Name))
+	c := SubnetCookie(s.Name)
 	flows := []*of.Flow{
 		of.NewFlow(ARPResponder.ID).Cookie(c).Priority(200).MatchARP().
 			Match(func(m *of.Match) { m.ARPOp(1).ARPTpa(s.Gateway) }).

@@ -15,7 +15,7 @@ var CookieUnknownTunnelSource = Cookie(FeatureTunnel, 0)
 // source is nodeIP, another node's underlay address: tun0 accepts datagrams
 // from anyone (remote_ip=flow), so this is the only proof of origin.
 func TunnelSourceFlows(nodeIP netip.Addr) []*of.Flow {
-	c := Cookie(FeatureTunnel, hashID("node/"+nodeIP.String()))
+	c := TunnelSourceCookie(nodeIP.String())
 	return []*of.Flow{
 		of.NewFlow(Classifier.ID).Cookie(c).Priority(200).MatchInPort(TunnelOFPort).MatchIP().MatchTunSrc(nodeIP).
 			Actions(FromTunnel.Load(), of.GotoTable(Conntrack.ID)),
@@ -25,7 +25,7 @@ func TunnelSourceFlows(nodeIP netip.Addr) []*of.Flow {
 // TunnelFlows route an address block owned by another node into the tunnel
 // with that node as the outer destination: one flow per remote block.
 func TunnelFlows(b RemoteBlock) []*of.Flow {
-	c := Cookie(FeatureTunnel, hashID(b.CIDR.String()))
+	c := TunnelBlockCookie(b.CIDR.String())
 	prio := uint16(190)
 	if b.CIDR.Bits() == 32 {
 		prio = 195 // a single address away from its block's owner wins over the block
