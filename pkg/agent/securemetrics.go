@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"k8s.io/client-go/rest"
 
+	"github.com/kubefay/kubefay/pkg/httpserve"
 	"github.com/kubefay/kubefay/pkg/metricsauth"
 )
 
@@ -37,6 +38,6 @@ func serveSecureMetrics(ctx context.Context, addr string, restCfg *rest.Config, 
 	if err != nil {
 		return fmt.Errorf("secure metrics on %s: %w", addr, err)
 	}
-	metricsauth.Serve(ctx, ln, h)
+	httpserve.Serve(ctx, ln, h, "metrics server")
 	return nil
 }

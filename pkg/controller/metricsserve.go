@@ -11,7 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	"github.com/kubefay/kubefay/pkg/metricsauth"
+	"github.com/kubefay/kubefay/pkg/httpserve"
 )
 
 // metricsOptions returns the manager's metrics server: plain HTTP on
@@ -45,7 +45,7 @@ func (p plainMetrics) Start(ctx context.Context) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{}))
-	metricsauth.Serve(ctx, ln, mux)
+	httpserve.Serve(ctx, ln, mux, "metrics server")
 	<-ctx.Done()
 	return nil
 }

@@ -9,9 +9,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"time"
 
-	"k8s.io/klog/v2"
+	"github.com/kubefay/kubefay/pkg/httpserve"
 )
 
 // Backend answers the API's requests; the agent implements it.
@@ -79,17 +78,6 @@ func Serve(ctx context.Context, path string, b Backend) error {
 		ln.Close()
 		return err
 	}
-	srv := &http.Server{Handler: Handler(b), ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-	}()
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			klog.ErrorS(err, "agent control socket stopped", "socket", path)
-		}
-	}()
+	httpserve.Serve(ctx, ln, Handler(b), "agent control socket")
 	return nil
 }

@@ -105,7 +105,14 @@ func (e *env) startCache(t testing.TB) cache.Cache {
 func (e *env) runController(t testing.TB, cfg *controller.Config) {
 	t.Helper()
 	cfg.Default()
-	mgr, err := controller.NewManager(e.cfg, cfg)
+	e.startManager(t, e.cfg, cfg)
+}
+
+// startManager runs kubefay-controller's manager for cfg (already
+// defaulted) with identity restCfg until the test ends.
+func (e *env) startManager(t testing.TB, restCfg *rest.Config, cfg *controller.Config) {
+	t.Helper()
+	mgr, err := controller.NewManager(restCfg, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

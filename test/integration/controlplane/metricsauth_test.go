@@ -22,6 +22,7 @@ import (
 	"github.com/kubefay/kubefay/pkg/agent"
 	"github.com/kubefay/kubefay/pkg/apis/kubefay/v1alpha1"
 	"github.com/kubefay/kubefay/pkg/controller"
+	"github.com/kubefay/kubefay/pkg/httpserve"
 	"github.com/kubefay/kubefay/pkg/metricsauth"
 )
 
@@ -138,7 +139,7 @@ func TestAgentSecureMetrics(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	metricsauth.Serve(ctx, ln, h)
+	httpserve.Serve(ctx, ln, h, "test metrics server")
 	checkScrapes(t, "https://"+ln.Addr().String()+"/metrics", s, "kubefay_test_scrapes_total")
 }
 
@@ -156,19 +157,7 @@ func TestControllerSecureMetrics(t *testing.T) {
 	}
 	cfg.Default()
 	cfg.LeaderElection.Namespace = agentNamespace
-	mgr, err := controller.NewManager(e.asServiceAccount(t, "kubefay-controller"), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := mgr.Start(ctx); err != nil {
-			t.Errorf("controller: %v", err)
-		}
-	}()
-	t.Cleanup(func() { cancel(); <-done })
+	e.startManager(t, e.asServiceAccount(t, "kubefay-controller"), cfg)
 	const want = "kubefay_ipam_gc_released_allocations_total"
 	eventually(t, 30*time.Second, func() string {
 		resp, err := http.Get("http://" + plain + "/metrics")
