@@ -190,7 +190,9 @@ func (h *CNIHandler) undo(ctx context.Context, pod PodRef, hostIf string) {
 
 // Del removes the pod's flows, port, veth and address. Everything is
 // idempotent: a second DEL, a DEL with an empty netns or for a container the
-// agent never saw succeeds.
+// agent never saw succeeds. The flows go first: once they are gone no packet
+// of the old interface is forwarded, so the address is released (an API
+// write) while the port and veth are removed (OVS and netlink).
 func (h *CNIHandler) Del(ctx context.Context, req *api.Request) error {
 	if err := h.initialized(); err != nil {
 		return err
@@ -201,9 +203,6 @@ func (h *CNIHandler) Del(ctx context.Context, req *api.Request) error {
 	}
 	hostIf := podif.HostIfName(req.ContainerID, ifName)
 	start := time.Now()
-	var phases [4]time.Duration // flows, OVS port, veth, IPAM: where a slow DEL spends its time
-	last := start
-	lap := func(i int) { now := time.Now(); phases[i] = now.Sub(last); last = now }
 	h.Flows.Set(podOwner(req.ContainerID, ifName), nil)
 	if h.Policy != nil && req.Pod.Namespace != "" {
 		h.Policy.Detach(req.Pod.Namespace, req.Pod.Name)
@@ -211,22 +210,39 @@ func (h *CNIHandler) Del(ctx context.Context, req *api.Request) error {
 	if _, err := h.Flows.Sync(ctx); err != nil {
 		return api.TryAgainLater("remove flows of container %s: %v", containerid.Short(req.ContainerID), err)
 	}
-	lap(0)
-	if err := h.Ports.DeletePort(ctx, hostIf); err != nil {
-		return api.TryAgainLater("delete port %s: %v", hostIf, err)
+	tFlows := time.Since(start)
+	var tIPAM time.Duration
+	released := make(chan error, 1)
+	go func() {
+		s := time.Now()
+		err := h.IPAM.Release(ctx, req.ContainerID, ifName)
+		tIPAM = time.Since(s)
+		released <- err
+	}()
+	tOVSPort, tVeth, unwireErr := h.unwire(ctx, hostIf)
+	releaseErr := <-released
+	if unwireErr != nil {
+		return unwireErr
 	}
-	lap(1)
-	if err := h.Plumbing.Teardown(ctx, hostIf); err != nil {
-		return fmt.Errorf("delete veth %s: %w", hostIf, err)
+	if releaseErr != nil {
+		return api.TryAgainLater("release address of container %s: %v", containerid.Short(req.ContainerID), releaseErr)
 	}
-	lap(2)
-	if err := h.IPAM.Release(ctx, req.ContainerID, ifName); err != nil {
-		return api.TryAgainLater("release address of container %s: %v", containerid.Short(req.ContainerID), err)
-	}
-	lap(3)
 	klog.InfoS("pod network deleted", "pod", req.Pod.String(), "container", containerid.Short(req.ContainerID), "duration", time.Since(start),
-		"tFlows", phases[0], "tOVSPort", phases[1], "tVeth", phases[2], "tIPAM", phases[3])
+		"tFlows", tFlows, "tOVSPort", tOVSPort, "tVeth", tVeth, "tIPAM", tIPAM)
 	return nil
+}
+
+// unwire deletes a pod's OVS port, then its veth, and says how long each took.
+func (h *CNIHandler) unwire(ctx context.Context, hostIf string) (tPort, tVeth time.Duration, err error) {
+	start := time.Now()
+	if err := h.Ports.DeletePort(ctx, hostIf); err != nil {
+		return time.Since(start), 0, api.TryAgainLater("delete port %s: %v", hostIf, err)
+	}
+	tPort = time.Since(start)
+	if err := h.Plumbing.Teardown(ctx, hostIf); err != nil {
+		return tPort, time.Since(start) - tPort, fmt.Errorf("delete veth %s: %w", hostIf, err)
+	}
+	return tPort, time.Since(start) - tPort, nil
 }
 
 // Check verifies the pod's interface against what its port records.
