@@ -36,6 +36,10 @@ func NewManager(restCfg *rest.Config, cfg *Config) (ctrl.Manager, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.ClientQPS != 0 {
+		restCfg = rest.CopyConfig(restCfg)
+		restCfg.QPS, restCfg.Burst = cfg.ClientQPS, cfg.ClientBurst
+	}
 	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
 		Scheme:                        scheme,
 		Metrics:                       metricsOptions(cfg),

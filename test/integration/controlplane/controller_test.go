@@ -11,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kubefay/kubefay/pkg/apis/kubefay/v1alpha1"
@@ -218,4 +219,23 @@ func nsOf(pod string) string {
 		return ""
 	}
 	return "ns"
+}
+
+// TestControllerClientRateLimits: the manager's clients use the configured
+// limits (default 50 requests/s, burst 100), not client-go's default of 5/s
+// that a kubeconfig or in-cluster config without limits gets — which held
+// SubNet status writes back by seconds after a burst of pods.
+func TestControllerClientRateLimits(t *testing.T) {
+	e := setup(t)
+	cfg := controllerConfig()
+	cfg.Default()
+	restCfg := rest.CopyConfig(e.cfg)
+	restCfg.QPS, restCfg.Burst = 0, 0 // as BuildConfigFromFlags and InClusterConfig return it
+	mgr, err := controller.NewManager(restCfg, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mgr.GetConfig(); got.QPS != 50 || got.Burst != 100 {
+		t.Fatalf("manager client limits %v/%v, want 50/100", got.QPS, got.Burst)
+	}
 }
