@@ -2,8 +2,9 @@
 // computes, as pure functions of the node's state, every flow the bridge
 // should hold. This file declares the tables, their order and their miss
 // actions (miss.go turns them into flows; TestPipelineDeclaration checks
-// that every goto goes forward to a declared table); each feature's flows
-// live in their own file (base.go, pod.go, subnet.go, tunnel.go, policy.go).
+// that every goto goes forward to a declared table), priorities.go the
+// priorities of their flows; each feature's flows live in their own file
+// (base.go, pod.go, subnet.go, tunnel.go, policy.go).
 package pipeline
 
 import "strconv"
