@@ -79,6 +79,16 @@ var (
 var Tables = []Table{Classifier, ARPResponder, Conntrack, ConntrackState, EgressRules,
 	L3Forwarding, L2Forwarding, SubnetIsolation, IngressRules, ConntrackCommit, Output}
 
+// TableNames maps each table's number to its name (the names br-int gives
+// its OpenFlow tables, which ovs-ofctl --names prints).
+func TableNames() map[uint8]string {
+	names := make(map[uint8]string, len(Tables))
+	for _, t := range Tables {
+		names[t.ID] = t.Name
+	}
+	return names
+}
+
 // TableByID returns the table with the given number.
 func TableByID(id uint8) (Table, bool) {
 	for _, t := range Tables {
