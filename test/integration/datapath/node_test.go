@@ -69,6 +69,21 @@ func testCtx(t *testing.T) context.Context {
 	return ctx
 }
 
+// dialVSwitch connects a VSwitch to inst's database, as the agent does.
+func dialVSwitch(t *testing.T, ctx context.Context, inst *ovstest.Instance) *ovsdb.VSwitch {
+	t.Helper()
+	c, err := ovsdb.Dial(ctx, "unix:"+inst.DBSock, ovsdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	vs, err := ovsdb.NewVSwitch(ctx, c, ovsdb.VSwitchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vs
+}
+
 // startNode brings up a node whose pods get addresses from firstIP on.
 func startNode(t *testing.T, ctx context.Context, firstIP netip.Addr) *node {
 	t.Helper()
@@ -86,15 +101,7 @@ func startNodeTunnel(t *testing.T, ctx context.Context, firstIP netip.Addr, tunn
 	inst.Exec(t, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1",
 		"net.ipv6.conf.default.disable_ipv6=1", "net.ipv4.conf.all.arp_ignore=1")
 
-	c, err := ovsdb.Dial(ctx, "unix:"+inst.DBSock, ovsdb.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	vs, err := ovsdb.NewVSwitch(ctx, c, ovsdb.VSwitchOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	vs := dialVSwitch(t, ctx, inst)
 	if err := agent.EnsureBridge(ctx, vs, nodeConfig(tunnelType), podMTU); err != nil {
 		t.Fatal(err)
 	}

@@ -34,16 +34,7 @@ func TestBridgeTableNames(t *testing.T) {
 		t.Errorf("Flow_Table names %v, want %v", got, want)
 	}
 
-	c, err := ovsdb.Dial(ctx, "unix:"+n.ovs.DBSock, ovsdb.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	restarted, err := ovsdb.NewVSwitch(ctx, c, ovsdb.VSwitchOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, vs := range map[string]*ovsdb.VSwitch{"same connection": n.vs, "new connection": restarted} {
+	for name, vs := range map[string]*ovsdb.VSwitch{"same connection": n.vs, "new connection": dialVSwitch(t, ctx, n.ovs)} {
 		before := vs.Client().Transactions()
 		if err := agent.EnsureBridge(ctx, vs, nodeConfig("vxlan"), podMTU); err != nil {
 			t.Fatalf("%s: %v", name, err)
