@@ -26,7 +26,7 @@ image: build ## the kubefay container image as a docker-archive (no Docker neede
 manifests: ## render the Helm chart build/helm/kubefay: build/yamls/kubefay.yml and its golden files
 	hack/manifests.sh
 
-docs: ## the README's pipeline table from the pipeline declaration (pkg/agent/pipeline/tables.go)
+docs: ## the README's pipeline table from the pipeline declaration (pkg/agent/pipeline: tables.go, priorities.go)
 	$(GO) run ./hack/tools/pipelinedoc README.md
 
 lab: ## local lab cluster: control plane + 2 nodes (OVS each) + kubefay + demo pods

@@ -113,7 +113,7 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 	if err != nil {
 		return fmt.Errorf("ovsdb: %w", err)
 	}
-	if err := ensureBridge(ctx, vs, &cfg, mtu); err != nil {
+	if err := EnsureBridge(ctx, vs, &cfg, mtu); err != nil {
 		return err
 	}
 	gw, err := net.InterfaceByName(cfg.GatewayPort)

@@ -9,16 +9,18 @@ import (
 	"github.com/kubefay/kubefay/pkg/ovs/ovsdb"
 )
 
-// ensureBridge makes br-int, tun0 and gw0 what the configuration says, in
-// OVSDB (idempotent: nothing is sent when they already are), and waits for
-// the fixed OpenFlow port numbers the pipeline relies on.
-func ensureBridge(ctx context.Context, vs *ovsdb.VSwitch, cfg *config.Agent, mtu int) error {
+// EnsureBridge makes br-int (with the pipeline's table names), tun0 and gw0
+// what the configuration says, in OVSDB (idempotent: nothing is sent when
+// they already are), and waits for the fixed OpenFlow port numbers the
+// pipeline relies on.
+func EnsureBridge(ctx context.Context, vs *ovsdb.VSwitch, cfg *config.Agent, mtu int) error {
 	if err := vs.EnsureBridge(ctx, ovsdb.BridgeSpec{
 		Name:         cfg.Bridge,
 		DatapathType: cfg.DatapathType,
 		FailMode:     "secure",
 		Protocols:    []string{"OpenFlow15"},
 		ExternalIDs:  map[string]string{ExternalIDOwner: "kubefay"},
+		FlowTables:   pipeline.TableNames(),
 	}); err != nil {
 		return fmt.Errorf("bridge %s: %w", cfg.Bridge, err)
 	}

@@ -125,8 +125,8 @@ func TestTracePacketAndFlowFilter(t *testing.T) {
 		t.Fatal(err)
 	}
 	deny := of.NewFlow(pipeline.IngressRules.ID).Cookie(networkpolicy.CookieFor(networkpolicy.KindDenyIngress, 1)).
-		Priority(100).MatchIP().MatchIPv4Dst(pods[1].IP).Drop()
-	other := of.NewFlow(pipeline.IngressRules.ID).Priority(100).MatchIP().MatchIPv4Dst(netip.MustParseAddr("10.192.0.110")).Drop()
+		Priority(pipeline.PolicyDefaultDenyPriority).MatchIP().MatchIPv4Dst(pods[1].IP).Drop()
+	other := of.NewFlow(pipeline.IngressRules.ID).Priority(pipeline.PolicyDefaultDenyPriority).MatchIP().MatchIPv4Dst(netip.MustParseAddr("10.192.0.110")).Drop()
 	l2 := pipeline.PodFlows(pipeline.Pod{OFPort: 4, MAC: []byte{2, 0, 0, 0, 0, 4}, IP: pods[1].IP})[4]
 	if !keep(deny) || keep(other) || keep(l2) {
 		t.Fatalf("filter: deny %v other %v l2 (other table) %v", keep(deny), keep(other), keep(l2))

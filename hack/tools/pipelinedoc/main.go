@@ -1,5 +1,5 @@
 // Command pipelinedoc writes the README's pipeline table from the pipeline
-// declaration (pkg/agent/pipeline/tables.go): `make docs`.
+// declaration (pkg/agent/pipeline: tables.go, priorities.go): `make docs`.
 //
 //	go run ./hack/tools/pipelinedoc [-verify] [README.md]
 package main

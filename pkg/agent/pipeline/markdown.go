@@ -7,17 +7,17 @@ import (
 
 // README markers around the generated pipeline table (`make docs`).
 const (
-	MarkdownBegin = "<!-- pipeline table: generated from pkg/agent/pipeline/tables.go by `make docs` -->"
+	MarkdownBegin = "<!-- pipeline table: generated from pkg/agent/pipeline (tables.go, priorities.go) by `make docs` -->"
 	MarkdownEnd   = "<!-- end of pipeline table -->"
 )
 
 // MarkdownTable renders the declared pipeline as a Markdown table: number,
-// name, what the table does and what its miss does.
+// name, what the table does, its priorities and what its miss does.
 func MarkdownTable() string {
 	var b strings.Builder
-	b.WriteString("| table | name | flows | miss |\n|---|---|---|---|\n")
+	b.WriteString("| table | name | flows | priorities | miss |\n|---|---|---|---|---|\n")
 	for _, t := range Tables {
-		fmt.Fprintf(&b, "| %d | %s | %s | %s |\n", t.ID, t.Name, t.Job, t.MissText())
+		fmt.Fprintf(&b, "| %d | %s | %s | %s | %s |\n", t.ID, t.Name, t.Job, t.PrioritiesText(), t.MissText())
 	}
 	return b.String()
 }

@@ -7,7 +7,7 @@ import of "github.com/kubefay/kubefay/pkg/ovs/openflow"
 func MissFlows(c uint64) []*of.Flow {
 	flows := make([]*of.Flow, 0, len(Tables))
 	for _, t := range Tables {
-		b := of.NewFlow(t.ID).Cookie(c).Priority(0)
+		b := of.NewFlow(t.ID).Cookie(c).Priority(MissPriority)
 		switch t.Miss.Kind {
 		case MissNext:
 			flows = append(flows, b.Actions(of.GotoTable(t.Miss.Next)))

@@ -2,22 +2,6 @@ package pipeline
 
 import of "github.com/kubefay/kubefay/pkg/ovs/openflow"
 
-// Priorities in the NetworkPolicy tables (EgressRules, IngressRules). Policy
-// rules only allow, so every allow shares one priority; what no rule allows
-// falls to a per-pod drop, and pods no policy selects fall to the table miss.
-const (
-	// PolicyPassPriority: established/related packets, traffic to services
-	// (checked after kube-proxy's DNAT) and the node's own probes.
-	PolicyPassPriority uint16 = 210
-	// PolicyRulePriority: conjunction clauses and conj_id flows of rules.
-	PolicyRulePriority uint16 = 200
-	// PolicyRuleDirectPriority: rules with one dimension only (e.g. "allow
-	// everything to these pods"), plain flows without conjunction.
-	PolicyRuleDirectPriority uint16 = 190
-	// PolicyDefaultDenyPriority: the drop of an isolated pod.
-	PolicyDefaultDenyPriority uint16 = 100
-)
-
 // Where a packet goes once a policy table let it pass: where the table's
 // miss sends it.
 var (

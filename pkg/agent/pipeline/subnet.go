@@ -11,10 +11,10 @@ import of "github.com/kubefay/kubefay/pkg/ovs/openflow"
 func SubnetFlows(n Node, s Subnet) []*of.Flow {
 	c := SubnetCookie(s.Name)
 	flows := []*of.Flow{
-		of.NewFlow(ARPResponder.ID).Cookie(c).Priority(200).MatchARP().
+		of.NewFlow(ARPResponder.ID).Cookie(c).Priority(ARPGatewayPriority).MatchARP().
 			Match(func(m *of.Match) { m.ARPOp(1).ARPTpa(s.Gateway) }).
 			Actions(arpReply(RouterMAC, s.Gateway)...),
-		of.NewFlow(ARPResponder.ID).Cookie(c).Priority(100).MatchARP().
+		of.NewFlow(ARPResponder.ID).Cookie(c).Priority(ARPSubnetPriority).MatchARP().
 			Match(func(m *of.Match) { m.ARPOp(1).ARPTpaNet(s.CIDR) }).
 			Actions(arpReplyAnyTarget(RouterMAC)...),
 	}
@@ -31,17 +31,17 @@ func SubnetFlows(n Node, s Subnet) []*of.Flow {
 func isolationFlows(n Node, s Subnet, c uint64) []*of.Flow {
 	pass := of.GotoTable(IngressRules.ID)
 	flows := []*of.Flow{
-		of.NewFlow(SubnetIsolation.ID).Cookie(c).Priority(100).MatchIP().MatchIPv4DstNet(s.CIDR).Drop(),
-		of.NewFlow(SubnetIsolation.ID).Cookie(c).Priority(110).MatchIP().MatchIPv4DstNet(s.CIDR).
+		of.NewFlow(SubnetIsolation.ID).Cookie(c).Priority(IsolationDropPriority).MatchIP().MatchIPv4DstNet(s.CIDR).Drop(),
+		of.NewFlow(SubnetIsolation.ID).Cookie(c).Priority(IsolationAllowPriority).MatchIP().MatchIPv4DstNet(s.CIDR).
 			Match(func(m *of.Match) { m.CTState(of.CTTracked, of.CTTracked|of.CTNew) }).Actions(pass),
-		of.NewFlow(SubnetIsolation.ID).Cookie(c).Priority(110).MatchIP().MatchIPv4SrcNet(s.CIDR).MatchIPv4DstNet(s.CIDR).Actions(pass),
+		of.NewFlow(SubnetIsolation.ID).Cookie(c).Priority(IsolationAllowPriority).MatchIP().MatchIPv4SrcNet(s.CIDR).MatchIPv4DstNet(s.CIDR).Actions(pass),
 	}
 	if n.NodeAddress.IsValid() {
-		flows = append(flows, of.NewFlow(SubnetIsolation.ID).Cookie(c).Priority(110).MatchIP().
+		flows = append(flows, of.NewFlow(SubnetIsolation.ID).Cookie(c).Priority(IsolationAllowPriority).MatchIP().
 			MatchIPv4Src(n.NodeAddress).MatchIPv4DstNet(s.CIDR).Actions(pass))
 	}
 	for _, a := range s.AllowFrom {
-		flows = append(flows, of.NewFlow(SubnetIsolation.ID).Cookie(c).Priority(110).MatchIP().
+		flows = append(flows, of.NewFlow(SubnetIsolation.ID).Cookie(c).Priority(IsolationAllowPriority).MatchIP().
 			MatchIPv4SrcNet(a).MatchIPv4DstNet(s.CIDR).Actions(pass))
 	}
 	return flows

@@ -2,8 +2,9 @@
 // computes, as pure functions of the node's state, every flow the bridge
 // should hold. This file declares the tables, their order and their miss
 // actions (miss.go turns them into flows; TestPipelineDeclaration checks
-// that every goto goes forward to a declared table); each feature's flows
-// live in their own file (base.go, pod.go, subnet.go, tunnel.go, policy.go).
+// that every goto goes forward to a declared table), priorities.go the
+// priorities of their flows; each feature's flows live in their own file
+// (base.go, pod.go, subnet.go, tunnel.go, policy.go).
 package pipeline
 
 import "strconv"
@@ -77,6 +78,16 @@ var (
 // Tables lists the pipeline in packet order.
 var Tables = []Table{Classifier, ARPResponder, Conntrack, ConntrackState, EgressRules,
 	L3Forwarding, L2Forwarding, SubnetIsolation, IngressRules, ConntrackCommit, Output}
+
+// TableNames maps each table's number to its name (the names br-int gives
+// its OpenFlow tables, which ovs-ofctl --names prints).
+func TableNames() map[uint8]string {
+	names := make(map[uint8]string, len(Tables))
+	for _, t := range Tables {
+		names[t.ID] = t.Name
+	}
+	return names
+}
 
 // TableByID returns the table with the given number.
 func TableByID(id uint8) (Table, bool) {

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"testing"
 )
@@ -24,7 +25,7 @@ func TestPipelineDeclaration(t *testing.T) {
 		if !ok {
 			t.Fatalf("flow in an undeclared table: %s", f)
 		}
-		if f.Priority == 0 {
+		if f.Priority == MissPriority {
 			if f.Key() != "table="+strconv.Itoa(int(f.Table))+",priority=0" {
 				t.Errorf("a priority-0 flow that is not a table miss: %s", f)
 			}
@@ -45,6 +46,26 @@ func TestPipelineDeclaration(t *testing.T) {
 		if tb.Miss.Kind == MissNext {
 			if to, ok := TableByID(tb.Miss.Next); !ok || to.ID <= tb.ID {
 				t.Errorf("table %s misses to table %d, not a later declared table", tb.Name, tb.Miss.Next)
+			}
+		}
+	}
+}
+
+// TestPriorityDeclaration: every flow's priority is its table's miss or one
+// the table declares (priorities.go), and each table lists them highest first.
+func TestPriorityDeclaration(t *testing.T) {
+	for _, f := range nodeFlows(3) {
+		tb, _ := TableByID(f.Table)
+		if f.Priority == MissPriority || slices.ContainsFunc(tb.Priorities(), func(p Priority) bool { return p.Value == f.Priority }) {
+			continue
+		}
+		t.Errorf("%s: priority %d is not declared for table %s", f, f.Priority, tb.Name)
+	}
+	for _, tb := range Tables {
+		ps := tb.Priorities()
+		for i := 1; i < len(ps); i++ {
+			if ps[i].Value > ps[i-1].Value {
+				t.Errorf("table %s: priority %d (%s) is listed after %d", tb.Name, ps[i].Value, ps[i].What, ps[i-1].Value)
 			}
 		}
 	}

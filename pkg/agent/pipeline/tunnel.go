@@ -17,7 +17,7 @@ var CookieUnknownTunnelSource = Cookie(FeatureTunnel, 0)
 func TunnelSourceFlows(nodeIP netip.Addr) []*of.Flow {
 	c := TunnelSourceCookie(nodeIP.String())
 	return []*of.Flow{
-		of.NewFlow(Classifier.ID).Cookie(c).Priority(200).MatchInPort(TunnelOFPort).MatchIP().MatchTunSrc(nodeIP).
+		of.NewFlow(Classifier.ID).Cookie(c).Priority(ClassifyKnownNodePriority).MatchInPort(TunnelOFPort).MatchIP().MatchTunSrc(nodeIP).
 			Actions(FromTunnel.Load(), of.GotoTable(Conntrack.ID)),
 	}
 }
@@ -26,9 +26,9 @@ func TunnelSourceFlows(nodeIP netip.Addr) []*of.Flow {
 // with that node as the outer destination: one flow per remote block.
 func TunnelFlows(b RemoteBlock) []*of.Flow {
 	c := TunnelBlockCookie(b.CIDR.String())
-	prio := uint16(190)
+	prio := RouteRemoteBlockPriority
 	if b.CIDR.Bits() == 32 {
-		prio = 195 // a single address away from its block's owner wins over the block
+		prio = RouteRemoteAddressPriority // wins over the block
 	}
 	return []*of.Flow{
 		of.NewFlow(L3Forwarding.ID).Cookie(c).Priority(prio).MatchEthDst(RouterMAC).MatchIPv4DstNet(b.CIDR).

@@ -16,6 +16,8 @@ import (
 // 198.51.100.12, and, for some, an isolation or a private subnet.
 // native-tunnel.txt is from a lab node: a packet from gw0 into the tunnel,
 // which OVS follows into br-phy.
+// local-tcp-named-tables.txt is local-tcp on a bridge whose tables the agent
+// named (ovs-ofctl --names prints them; ofproto/trace does not).
 func TestParseVerdict(t *testing.T) {
 	for _, tc := range []struct {
 		file       string
@@ -28,6 +30,7 @@ func TestParseVerdict(t *testing.T) {
 		miss       bool
 	}{
 		{"local-tcp", 2, Delivered, 4, "", "Output", pipeline.Cookie(pipeline.FeatureBase, 0), false},
+		{"local-tcp-named-tables", 2, Delivered, 4, "", "Output", pipeline.Cookie(pipeline.FeatureBase, 0), false},
 		// from the lab (netdev): the tunnel output goes on in br-phy
 		{"native-tunnel", 2, Tunneled, 1, "198.51.100.12", "Output", pipeline.Cookie(pipeline.FeatureBase, 0), false},
 		{"reply-est", 2, Delivered, 4, "", "Output", pipeline.Cookie(pipeline.FeatureBase, 0), false},
@@ -65,8 +68,18 @@ func TestParseVerdict(t *testing.T) {
 	}
 }
 
+// TestParseSteps reads the same trace with the bridge's tables unnamed and
+// named (Flow_Table, as the agent sets them): ofproto/trace prints table
+// numbers either way, and the steps come out the same.
 func TestParseSteps(t *testing.T) {
-	b, err := os.ReadFile("testdata/local-tcp.txt")
+	for _, file := range []string{"local-tcp", "local-tcp-named-tables"} {
+		t.Run(file, func(t *testing.T) { checkLocalTCPSteps(t, file) })
+	}
+}
+
+func checkLocalTCPSteps(t *testing.T, file string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", file+".txt"))
 	if err != nil {
 		t.Fatal(err)
 	}

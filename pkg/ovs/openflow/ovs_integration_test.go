@@ -130,13 +130,13 @@ func manyFlows(n int, cookie uint64) []*openflow.Flow {
 	flows := make([]*openflow.Flow, n)
 	for i := range flows {
 		dst := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
-		b := openflow.NewFlow(uint8(i%8)).Priority(uint16(100+i%50)).Cookie(cookie|uint64(i%4)).
-			MatchIPv4Dst(dst).MatchReg(0, uint32(i))
+		b := openflow.NewFlow(uint8(i % 8)).Priority(uint16(100 + i%50)).Cookie(cookie | uint64(i%4)).
+			MatchIPv4Dst(dst).Match(func(m *openflow.Match) { m.Reg(0, uint32(i)) })
 		switch i % 4 {
 		case 0:
 			flows[i] = b.Actions(openflow.LoadReg(1, uint32(i), 0, 15), openflow.GotoTable(20))
 		case 1:
-			flows[i] = b.MatchTCPDst(uint16(i)).Actions(openflow.CT().Commit().ZoneImm(uint16(i)).Exec(openflow.SetCTMark(uint32(i))), openflow.Output(uint32(i%100+1)))
+			flows[i] = b.Match(func(m *openflow.Match) { m.TCPDst(uint16(i)) }).Actions(openflow.CT().Commit().ZoneImm(uint16(i)).Exec(openflow.SetCTMark(uint32(i))), openflow.Output(uint32(i%100+1)))
 		case 2:
 			flows[i] = b.Actions(openflow.SetTunDst(dst), openflow.SetTunID(uint64(i)), openflow.Output(1))
 		default:
@@ -314,7 +314,7 @@ func TestPacketOutPacketIn(t *testing.T) {
 	pins := make(chan *openflow.PacketIn, 4)
 	_, c := startBridge(t, openflow.Config{OnPacketIn: func(p *openflow.PacketIn) { pins <- p }})
 	ctx := testCtx(t)
-	f := openflow.NewFlow(0).Priority(100).Cookie(0x5eed).MatchUDPDst(9999).
+	f := openflow.NewFlow(0).Priority(100).Cookie(0x5eed).Match(func(m *openflow.Match) { m.UDPDst(9999) }).
 		Actions(openflow.LoadReg(3, 0x42, 0, 15), openflow.OutputController(0xffff))
 	if err := c.NewBundle().AddFlows(f).Commit(ctx); err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 // Package ovsdb is a small, dependency-free OVSDB client (RFC 7047) for the
 // kubefay agent, plus a typed layer for the parts of the Open_vSwitch
-// database the agent manages (bridges, ports, interfaces).
+// database the agent manages (bridges and their table names, ports,
+// interfaces).
 //
 // The generic layer speaks JSON-RPC 1.0 over "unix:<path>" or
 // "tcp:<host>:<port>": Client.Transact runs a transaction made of

@@ -18,6 +18,9 @@ const (
 	TablePort = "Port"
 	// TableInterface holds one row per network interface of a port.
 	TableInterface = "Interface"
+	// TableFlowTable holds settings of OpenFlow tables (their names), which
+	// bridges reference from flow_tables.
+	TableFlowTable = "Flow_Table"
 )
 
 // VSwitchOptions tune a VSwitch.
@@ -32,7 +35,7 @@ type VSwitchOptions struct {
 }
 
 // VSwitch is a typed view of the Open_vSwitch database: a monitor keeps a
-// cache of the Open_vSwitch, Bridge, Port and Interface tables, and the
+// cache of the Open_vSwitch, Bridge, Port, Interface and Flow_Table tables, and the
 // helpers compute each change from it and commit it as one transaction.
 type VSwitch struct {
 	client *Client
@@ -48,10 +51,11 @@ func NewVSwitch(ctx context.Context, c *Client, opts VSwitchOptions) (*VSwitch, 
 	}
 	mon, err := c.Monitor(ctx, MonitorSpec{DB: VSwitchDB, Conditional: true, Tables: map[string]MonitorRequest{
 		TableRoot:   {Columns: []string{"bridges", "next_cfg", "cur_cfg", "external_ids", "other_config"}},
-		TableBridge: {Columns: []string{"name", "datapath_type", "fail_mode", "protocols", "other_config", "external_ids", "ports"}},
+		TableBridge: {Columns: []string{"name", "datapath_type", "fail_mode", "protocols", "other_config", "external_ids", "ports", "flow_tables"}},
 		TablePort:   {Columns: []string{"name", "interfaces", "external_ids"}},
 		TableInterface: {Columns: []string{"name", "type", "options", "ofport", "ofport_request", "mtu_request",
 			"mtu", "external_ids", "error"}},
+		TableFlowTable: {Columns: []string{"name"}},
 	}})
 	if err != nil {
 		return nil, err
@@ -59,7 +63,7 @@ func NewVSwitch(ctx context.Context, c *Client, opts VSwitchOptions) (*VSwitch, 
 	return &VSwitch{client: c, mon: mon, opts: opts}, nil
 }
 
-// Cache returns the cache of the Open_vSwitch, Bridge, Port and Interface tables.
+// Cache returns the cache of the Open_vSwitch, Bridge, Port, Interface and Flow_Table tables.
 func (v *VSwitch) Cache() *Cache { return v.mon.cache }
 
 // Client returns the underlying client.

@@ -6,8 +6,9 @@ import (
 )
 
 // BridgeSpec is the desired state of a bridge. Empty DatapathType and
-// FailMode and nil Protocols are left as they are; OtherConfig and
-// ExternalIDs keys are set, other keys already present are kept.
+// FailMode and nil Protocols and FlowTables are left as they are;
+// OtherConfig and ExternalIDs keys are set, other keys already present are
+// kept.
 type BridgeSpec struct {
 	// Name of the bridge (also of its LOCAL internal port).
 	Name string
@@ -21,6 +22,9 @@ type BridgeSpec struct {
 	OtherConfig map[string]string
 	// ExternalIDs are free-form keys for the owner.
 	ExternalIDs map[string]string
+	// FlowTables names OpenFlow tables (number → name, exact set), which
+	// ovs-ofctl --names prints and accepts instead of their numbers.
+	FlowTables map[uint8]string
 }
 
 // EnsureBridge creates the bridge (with its LOCAL internal port, like
@@ -54,13 +58,17 @@ func (v *VSwitch) planBridge(spec BridgeSpec) (*change, error) {
 		if spec.Protocols != nil {
 			row["protocols"] = spec.Protocols
 		}
-		return &change{ops: []Operation{
+		var tables []Operation
+		if spec.FlowTables != nil {
+			row["flow_tables"], tables, _ = v.planFlowTables(nil, spec.FlowTables)
+		}
+		return &change{ops: append(tables,
 			guardNoName(TableBridge, spec.Name), guardNoName(TablePort, spec.Name), guardNoName(TableInterface, spec.Name),
-			{Op: OpInsert, Table: TableInterface, UUIDName: "kfiface", Row: map[string]any{"name": spec.Name, "type": "internal"}},
-			{Op: OpInsert, Table: TablePort, UUIDName: "kfport", Row: map[string]any{"name": spec.Name, "interfaces": Set{NamedUUID("kfiface")}}},
-			{Op: OpInsert, Table: TableBridge, UUIDName: "kfbr", Row: row},
-			{Op: OpMutate, Table: TableRoot, Where: byUUID(root.UUID()), Mutations: []Mutation{Mutate("bridges", "insert", Set{NamedUUID("kfbr")})}},
-		}}, nil
+			Operation{Op: OpInsert, Table: TableInterface, UUIDName: "kfiface", Row: map[string]any{"name": spec.Name, "type": "internal"}},
+			Operation{Op: OpInsert, Table: TablePort, UUIDName: "kfport", Row: map[string]any{"name": spec.Name, "interfaces": Set{NamedUUID("kfiface")}}},
+			Operation{Op: OpInsert, Table: TableBridge, UUIDName: "kfbr", Row: row},
+			Operation{Op: OpMutate, Table: TableRoot, Where: byUUID(root.UUID()), Mutations: []Mutation{Mutate("bridges", "insert", Set{NamedUUID("kfbr")})}},
+		)}, nil
 	}
 	update := map[string]any{}
 	if spec.DatapathType != "" && br.String("datapath_type") != spec.DatapathType {
@@ -72,9 +80,16 @@ func (v *VSwitch) planBridge(spec BridgeSpec) (*change, error) {
 	if spec.Protocols != nil && !sameStrings(br.Strings("protocols"), spec.Protocols) {
 		update["protocols"] = spec.Protocols
 	}
+	var ops []Operation
+	if spec.FlowTables != nil {
+		have, _ := br["flow_tables"].(Map)
+		if value, inserts, changed := v.planFlowTables(have, spec.FlowTables); changed {
+			update["flow_tables"] = value
+			ops = inserts
+		}
+	}
 	muts := append(mergeMutations("other_config", br.StringMap("other_config"), spec.OtherConfig),
 		mergeMutations("external_ids", br.StringMap("external_ids"), spec.ExternalIDs)...)
-	var ops []Operation
 	if len(update) > 0 {
 		ops = append(ops, Operation{Op: OpUpdate, Table: TableBridge, Where: byUUID(br.UUID()), Row: update})
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kubefay/kubefay/pkg/agent"
+	"github.com/kubefay/kubefay/pkg/agent/config"
 	"github.com/kubefay/kubefay/pkg/agent/flowsync"
 	"github.com/kubefay/kubefay/pkg/agent/pipeline"
 	"github.com/kubefay/kubefay/pkg/agent/podif"
@@ -57,10 +58,30 @@ type pod struct {
 	hostIf      string
 }
 
+// nodeConfig is the agent configuration of a test node's bridge and ports.
+func nodeConfig(tunnelType string) *config.Agent {
+	return &config.Agent{Bridge: bridge, DatapathType: ovstest.DatapathType(), TunnelPort: "tun0", TunnelType: tunnelType, GatewayPort: "gw0"}
+}
+
 func testCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// dialVSwitch connects a VSwitch to inst's database, as the agent does.
+func dialVSwitch(t *testing.T, ctx context.Context, inst *ovstest.Instance) *ovsdb.VSwitch {
+	t.Helper()
+	c, err := ovsdb.Dial(ctx, "unix:"+inst.DBSock, ovsdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	vs, err := ovsdb.NewVSwitch(ctx, c, ovsdb.VSwitchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vs
 }
 
 // startNode brings up a node whose pods get addresses from firstIP on.
@@ -80,35 +101,9 @@ func startNodeTunnel(t *testing.T, ctx context.Context, firstIP netip.Addr, tunn
 	inst.Exec(t, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1",
 		"net.ipv6.conf.default.disable_ipv6=1", "net.ipv4.conf.all.arp_ignore=1")
 
-	c, err := ovsdb.Dial(ctx, "unix:"+inst.DBSock, ovsdb.Options{})
-	if err != nil {
+	vs := dialVSwitch(t, ctx, inst)
+	if err := agent.EnsureBridge(ctx, vs, nodeConfig(tunnelType), podMTU); err != nil {
 		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	vs, err := ovsdb.NewVSwitch(ctx, c, ovsdb.VSwitchOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := vs.EnsureBridge(ctx, ovsdb.BridgeSpec{Name: bridge, DatapathType: ovstest.DatapathType(), FailMode: "secure",
-		Protocols: []string{"OpenFlow15"}, ExternalIDs: map[string]string{agent.ExternalIDOwner: "kubefay"}}); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range []struct {
-		spec ovsdb.PortSpec
-		want uint32
-	}{
-		{ovsdb.PortSpec{Name: "tun0", Type: tunnelType, Options: map[string]string{"remote_ip": "flow", "key": "flow"},
-			OFPortRequest: int(pipeline.TunnelOFPort)}, pipeline.TunnelOFPort},
-		{ovsdb.PortSpec{Name: "gw0", Type: "internal", OFPortRequest: int(pipeline.GatewayOFPort),
-			MTURequest: podMTU}, pipeline.GatewayOFPort},
-	} {
-		if err := vs.EnsurePort(ctx, bridge, p.spec); err != nil {
-			t.Fatalf("port %s: %v", p.spec.Name, err)
-		}
-		got, err := vs.WaitOFPort(ctx, p.spec.Name)
-		if err != nil || uint32(got) != p.want {
-			t.Fatalf("port %s: ofport %d (%v), want %d", p.spec.Name, got, err, p.want)
-		}
 	}
 	gwMAC, err := net.ParseMAC(inst.Exec(t, "cat", "/sys/class/net/gw0/address"))
 	if err != nil {

@@ -68,7 +68,9 @@ type denyEntry struct {
 	count int
 }
 
-func tableOf(d Direction) (table, next uint8) {
+// ruleTables returns the table holding direction d's rules and the table a
+// packet they allow continues in.
+func ruleTables(d Direction) (rules, next uint8) {
 	if d == Ingress {
 		return pipeline.IngressRules.ID, pipeline.IngressNext.ID
 	}
@@ -118,7 +120,7 @@ func (e *Engine) markDirty(o owner) { e.dirty[o] = struct{}{} }
 
 // applySpec makes conjunction c contribute exactly the flows of spec.
 func (e *Engine) applySpec(c *conj, s *conjSpec) {
-	table, _ := tableOf(c.rule.dir)
+	table, _ := ruleTables(c.rule.dir)
 	appliedDst := c.rule.dir == Ingress
 	var dims [][]member
 	var sizes [3]int
@@ -240,12 +242,12 @@ func (e *Engine) ownerFlows(o owner) []*of.Flow {
 		return []*of.Flow{e.sharedFlow(sf)}
 	}
 	if c := e.conjFlows[o]; c != nil {
-		table, next := tableOf(c.rule.dir)
+		table, next := ruleTables(c.rule.dir)
 		return []*of.Flow{of.NewFlow(table).Cookie(CookieFor(KindRuleAllow, c.id)).
 			Priority(pipeline.PolicyRulePriority).MatchConjID(c.id).Actions(of.GotoTable(next))}
 	}
 	if de := e.deny[o]; de != nil {
-		table, _ := tableOf(de.dir)
+		table, _ := ruleTables(de.dir)
 		b := of.NewFlow(table).Priority(pipeline.PolicyDefaultDenyPriority)
 		if de.dir == Ingress {
 			b.Cookie(CookieFor(KindDenyIngress, ip4Uint(de.ip))).MatchIPv4Dst(de.ip)
@@ -265,8 +267,7 @@ func (e *Engine) sharedFlow(sf *sharedFlow) *of.Flow {
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	b := of.NewFlow(sf.table).Priority(sf.priority).Match(sf.m.apply)
 	if sf.priority == pipeline.PolicyRuleDirectPriority {
-		_, next := tableFor(sf.table)
-		return b.Cookie(CookieFor(KindRuleAllow, ids[0])).Actions(of.GotoTable(next))
+		return b.Cookie(CookieFor(KindRuleAllow, ids[0])).Actions(of.GotoTable(nextAfter(sf.table)))
 	}
 	acts := make([]of.Action, 0, len(ids))
 	for _, id := range ids {
@@ -276,11 +277,15 @@ func (e *Engine) sharedFlow(sf *sharedFlow) *of.Flow {
 	return b.Cookie(CookieFor(KindConjunctionPart, ids[0])).Actions(acts...)
 }
 
-func tableFor(table uint8) (uint8, uint8) {
-	if table == pipeline.IngressRules.ID {
-		return tableOf(Ingress)
+// nextAfter returns the table a packet allowed by a rule of the rules table
+// continues in.
+func nextAfter(rules uint8) uint8 {
+	d := Egress
+	if rules == pipeline.IngressRules.ID {
+		d = Ingress
 	}
-	return tableOf(Egress)
+	_, next := ruleTables(d)
+	return next
 }
 
 func hashFlows(flows []*of.Flow) uint64 {
