@@ -27,7 +27,7 @@ manifests: ## render the Helm chart build/helm/kubefay: build/yamls/kubefay.yml 
 	hack/manifests.sh
 
 docs: ## the README's pipeline table from the pipeline declaration (pkg/agent/pipeline: tables.go, priorities.go)
-	$(GO) run ./hack/tools/pipelinedoc README.md
+	$(GO) run ./hack/tools/pipelinedoc README.md docs/design.md
 
 lab: ## local lab cluster: control plane + 2 nodes (OVS each) + kubefay + demo pods
 	hack/lab up --nodes $${NODES:-2}

@@ -41,7 +41,7 @@ if [ "$stage" = all ] || [ "$stage" = unit ] || [ "$stage" = manifests ]; then
   step "Helm chart: helm lint, renders up to date (build/yamls/kubefay.yml, golden files), render checks; README pipeline table up to date"
   hack/manifests.sh --verify
   go test -count=1 ./test/chart/
-  go run ./hack/tools/pipelinedoc -verify README.md
+  go run ./hack/tools/pipelinedoc -verify README.md docs/design.md
 fi
 
 if [ "$stage" = all ] || [ "$stage" = unit ]; then
