@@ -75,7 +75,7 @@ func Setup(mgr ctrl.Manager, cfg *Config) error {
 	if err := mgr.Add(&DefaultSubnetEnsurer{Client: mgr.GetClient(), Subnet: cfg.DefaultSubnet}); err != nil {
 		return err
 	}
-	if err := (&StatusReconciler{Client: mgr.GetClient(), MinInterval: cfg.StatusInterval.Duration}).SetupWithManager(mgr); err != nil {
+	if err := (&StatusReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), MinInterval: cfg.StatusInterval.Duration}).SetupWithManager(mgr); err != nil {
 		return err
 	}
 	if err := (&DeletionGuard{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader()}).SetupWithManager(mgr); err != nil {

@@ -54,6 +54,9 @@ const statusWorkers = 4
 // first v1alpha1.MaxUsedIPsInStatus used addresses, one line each.
 type StatusReconciler struct {
 	Client client.Client
+	// APIReader reads a SubNet from the API server when a status write
+	// conflicts (may be nil: the reconciler then retries later).
+	APIReader client.Reader
 	// MinInterval is the least time between two status writes of a SubNet.
 	MinInterval time.Duration
 	// Now is the clock (default time.Now).
@@ -116,16 +119,23 @@ func (r *StatusReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	if equalStatus(sn.Status, status) {
 		return reconcile.Result{}, nil
 	}
-	for _, c := range status.Conditions {
-		meta.SetStatusCondition(&sn.Status.Conditions, c)
-	}
-	conds := sn.Status.Conditions
-	sn.Status = status
-	sn.Status.Conditions = conds
-	if err := r.Client.Status().Update(ctx, sn); err != nil {
-		if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
-			return reconcile.Result{Requeue: true}, nil
+	err = r.writeStatus(ctx, sn, status)
+	if apierrors.IsConflict(err) && r.APIReader != nil {
+		// The cache has not seen the last write yet (it lags under a burst
+		// of block writes): retry once on the API server's copy instead of
+		// requeueing with a backoff that grows with every conflict.
+		fresh := &v1alpha1.SubNet{}
+		if err = r.APIReader.Get(ctx, req.NamespacedName, fresh); err == nil {
+			if !fresh.DeletionTimestamp.IsZero() {
+				return reconcile.Result{}, nil
+			}
+			err = r.writeStatus(ctx, fresh, status)
 		}
+	}
+	if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
+		return reconcile.Result{RequeueAfter: statusConflictRetry}, nil
+	}
+	if err != nil {
 		return reconcile.Result{}, err
 	}
 	r.mu.Lock()
@@ -135,6 +145,22 @@ func (r *StatusReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	r.lastWrite[req.Name] = now()
 	r.mu.Unlock()
 	return reconcile.Result{}, nil
+}
+
+// statusConflictRetry is when a SubNet whose status write conflicted twice
+// is tried again (a fixed delay: the rate limiter's exponential backoff
+// reached tens of seconds under a burst at 1000 nodes).
+const statusConflictRetry = 500 * time.Millisecond
+
+// writeStatus writes status (conditions merged into sn's) to sn.
+func (r *StatusReconciler) writeStatus(ctx context.Context, sn *v1alpha1.SubNet, status v1alpha1.SubNetStatus) error {
+	for _, c := range status.Conditions {
+		meta.SetStatusCondition(&sn.Status.Conditions, c)
+	}
+	conds := sn.Status.Conditions
+	sn.Status = status
+	sn.Status.Conditions = conds
+	return r.Client.Status().Update(ctx, sn)
 }
 
 func (r *StatusReconciler) untilNextWrite(name string, now time.Time) time.Duration {
