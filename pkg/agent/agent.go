@@ -100,7 +100,7 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 	if !nodeIP.IsValid() {
 		return fmt.Errorf("node %s reports no IPv4 InternalIP", node)
 	}
-	mtu, err := nodenet.MTU(cfg.MTU, nodeIP.AsSlice(), nodenet.TunnelOverhead)
+	mtu, err := nodenet.MTU(cfg.MTU, nodeIP, nodenet.TunnelOverhead)
 	if err != nil {
 		return fmt.Errorf("pod MTU: %w", err)
 	}
