@@ -17,6 +17,7 @@ import (
 	"github.com/kubefay/kubefay/pkg/agent/podif"
 	"github.com/kubefay/kubefay/pkg/cni/api"
 	"github.com/kubefay/kubefay/pkg/containerid"
+	"github.com/kubefay/kubefay/pkg/netconv"
 	of "github.com/kubefay/kubefay/pkg/ovs/openflow"
 )
 
@@ -116,12 +117,9 @@ func (h *CNIHandler) Add(ctx context.Context, req *api.Request) (res *current.Re
 			h.undo(uctx, pod, hostIf)
 		}
 	}()
-	ip := alloc.IP.Addr().AsSlice()
 	spec := podif.PodIfaceSpec{
 		NetNSPath: req.Netns, IfName: ifName, HostIfName: hostIf, MTU: h.MTU,
-		IP:                net.IPNet{IP: ip, Mask: net.CIDRMask(alloc.IP.Bits(), 32)},
-		Gateway:           alloc.Gateway.AsSlice(),
-		DisableTxChecksum: h.Netdev,
+		IP: alloc.IP, Gateway: alloc.Gateway, DisableTxChecksum: h.Netdev,
 	}
 	wired, err := h.Plumbing.Configure(ctx, spec)
 	lap(1)
@@ -164,7 +162,7 @@ func result(req *api.Request, alloc Allocation, w *podif.Result) *current.Result
 		},
 		IPs: []*current.IPConfig{{
 			Interface: &podIdx,
-			Address:   net.IPNet{IP: alloc.IP.Addr().AsSlice(), Mask: net.CIDRMask(alloc.IP.Bits(), 32)},
+			Address:   *netconv.IPNet(alloc.IP),
 			Gateway:   alloc.Gateway.AsSlice(),
 		}},
 		Routes: []*types.Route{{Dst: net.IPNet{IP: net.IPv4zero.To4(), Mask: net.CIDRMask(0, 32)}, GW: alloc.Gateway.AsSlice()}},
@@ -253,13 +251,8 @@ func (h *CNIHandler) Check(ctx context.Context, req *api.Request) error {
 		}
 		mac, _ := net.ParseMAC(p.ExternalIDs[ExternalIDMAC])
 		gw, _ := netip.ParseAddr(p.ExternalIDs[ExternalIDGateway])
-		spec := podif.PodIfaceSpec{NetNSPath: req.Netns, IfName: ifName, HostIfName: hostIf,
-			MAC: mac, MTU: h.MTU, IP: net.IPNet{IP: ip.Addr().AsSlice(), Mask: net.CIDRMask(ip.Bits(), 32)},
-			DisableTxChecksum: h.Netdev}
-		if gw.IsValid() {
-			spec.Gateway = gw.AsSlice()
-		}
-		return h.Plumbing.Check(ctx, spec)
+		return h.Plumbing.Check(ctx, podif.PodIfaceSpec{NetNSPath: req.Netns, IfName: ifName, HostIfName: hostIf,
+			MAC: mac, MTU: h.MTU, IP: ip, Gateway: gw, DisableTxChecksum: h.Netdev})
 	}
 	return fmt.Errorf("container %s has no kubefay port %s", containerid.Short(req.ContainerID), hostIf)
 }

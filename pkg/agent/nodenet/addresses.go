@@ -8,6 +8,8 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/kubefay/kubefay/pkg/netconv"
 )
 
 // addrActions is what turns gw0's current IPv4 addresses into the desired
@@ -80,10 +82,8 @@ func listV4Addrs(link netlink.Link) ([]netip.Prefix, error) {
 		if a.IPNet == nil {
 			continue
 		}
-		ip, ok := netip.AddrFromSlice(a.IP)
-		ones, bits := a.Mask.Size()
-		if ok && ip.Unmap().Is4() && bits == 32 {
-			out = append(out, netip.PrefixFrom(ip.Unmap(), ones))
+		if p := netconv.Prefix(a.IPNet); p.Addr().Is4() {
+			out = append(out, p)
 		}
 	}
 	return out, nil
@@ -98,20 +98,20 @@ func syncAddresses(link netlink.Link, p plan, log changeLog) error {
 	acts := planAddresses(current, p.addrs, p.primaryPinned)
 	name := link.Attrs().Name
 	if acts.first.IsValid() {
-		if err := netlink.AddrAdd(link, &netlink.Addr{IPNet: ipNet(acts.first)}); err != nil && !errors.Is(err, unix.EEXIST) {
+		if err := netlink.AddrAdd(link, &netlink.Addr{IPNet: netconv.IPNet(acts.first)}); err != nil && !errors.Is(err, unix.EEXIST) {
 			return fmt.Errorf("adding address %s to %s: %w", acts.first, name, err)
 		}
 		log("address add %s dev %s", acts.first, name)
 	}
 	for _, n := range acts.del {
-		err := netlink.AddrDel(link, &netlink.Addr{IPNet: ipNet(n)})
+		err := netlink.AddrDel(link, &netlink.Addr{IPNet: netconv.IPNet(n)})
 		if err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) && !errors.Is(err, unix.ENOENT) {
 			return fmt.Errorf("deleting address %s from %s: %w", n, name, err)
 		}
 		log("address del %s dev %s", n, name)
 	}
 	for _, n := range acts.add {
-		err := netlink.AddrAdd(link, &netlink.Addr{IPNet: ipNet(n)})
+		err := netlink.AddrAdd(link, &netlink.Addr{IPNet: netconv.IPNet(n)})
 		if err != nil && !errors.Is(err, unix.EEXIST) {
 			return fmt.Errorf("adding address %s to %s: %w", n, name, err)
 		}

@@ -3,7 +3,6 @@ package nodenet
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"slices"
 
@@ -114,11 +113,6 @@ func canonicalV4(n netip.Prefix) (netip.Prefix, error) {
 		return netip.Prefix{}, fmt.Errorf("%s is not an IPv4 CIDR", n)
 	}
 	return netip.PrefixFrom(a, n.Bits()).Masked(), nil
-}
-
-// ipNet converts p for netlink (the one boundary that still wants net.IPNet).
-func ipNet(p netip.Prefix) *net.IPNet {
-	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
 }
 
 func appendUnique(list []netip.Prefix, n netip.Prefix) []netip.Prefix {

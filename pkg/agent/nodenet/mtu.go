@@ -3,11 +3,12 @@ package nodenet
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/kubefay/kubefay/pkg/netconv"
 )
 
 // TunnelOverhead is what VXLAN or Geneve (without options) adds to a pod's
@@ -80,7 +81,7 @@ func linkHolding(ip netip.Addr) (netlink.Link, error) {
 		return nil, fmt.Errorf("listing addresses: %w", err)
 	}
 	for _, a := range addrs {
-		if a.IPNet == nil || !addrEqual(a.IP, ip) {
+		if a.IPNet == nil || netconv.Addr(a.IP) != ip.Unmap() {
 			continue
 		}
 		link, err := netlink.LinkByIndex(a.LinkIndex)
@@ -90,12 +91,6 @@ func linkHolding(ip netip.Addr) (netlink.Link, error) {
 		return link, nil
 	}
 	return nil, fmt.Errorf("no device holds the node address %s", ip)
-}
-
-// addrEqual compares a netlink address with ip (IPv4-mapped forms are equal).
-func addrEqual(n net.IP, ip netip.Addr) bool {
-	a, ok := netip.AddrFromSlice(n)
-	return ok && a.Unmap() == ip.Unmap()
 }
 
 // defaultRouteLink returns the device of the IPv4 default route of the main

@@ -7,6 +7,8 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/kubefay/kubefay/pkg/netconv"
 )
 
 // RouteProtocol is the routing protocol number that marks kubefay's routes
@@ -38,7 +40,7 @@ func desiredRoutes(p plan, link int) []netlink.Route {
 	for _, dst := range p.routes {
 		out = append(out, netlink.Route{
 			LinkIndex: link,
-			Dst:       ipNet(dst),
+			Dst:       netconv.IPNet(dst),
 			Src:       src,
 			Scope:     netlink.SCOPE_LINK,
 			Protocol:  RouteProtocol,

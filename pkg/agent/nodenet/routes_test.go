@@ -8,10 +8,12 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/kubefay/kubefay/pkg/netconv"
 )
 
 func route(dst string, link int, src string, proto netlink.RouteProtocol) netlink.Route {
-	r := netlink.Route{LinkIndex: link, Dst: ipNet(cidr(dst)), Scope: netlink.SCOPE_LINK, Protocol: proto,
+	r := netlink.Route{LinkIndex: link, Dst: netconv.IPNet(cidr(dst)), Scope: netlink.SCOPE_LINK, Protocol: proto,
 		Table: unix.RT_TABLE_MAIN, Type: unix.RTN_UNICAST}
 	if src != "" {
 		r.Src = net.ParseIP(src).To4()
