@@ -65,9 +65,7 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 	if err != nil {
 		return err
 	}
-	informers, err := cache.New(restCfg, cache.Options{Scheme: scheme, ByObject: map[client.Object]cache.ByObject{
-		&corev1.Pod{}: {Field: fieldsNodeName(node)},
-	}})
+	informers, err := cache.New(restCfg, CacheOptions(scheme))
 	if err != nil {
 		return err
 	}
@@ -79,7 +77,7 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 			klog.ErrorS(err, "informers stopped")
 		}
 	}()
-	for _, o := range []client.Object{&v1alpha1.SubNet{}, &v1alpha1.IPAMBlock{}, &corev1.Node{}, &corev1.Pod{}, &corev1.Namespace{}} {
+	for _, o := range WatchedKinds() {
 		if _, err := getInformer(ctx, informers, o, h.setNotReady); err != nil {
 			return fmt.Errorf("informer %T: %w", o, err)
 		}
@@ -175,7 +173,7 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 	sync.observe, policies.loop.observe = syncs.observer("node"), syncs.observer("networkpolicy")
 	addMetrics := NewAddMetrics()
 	reg.MustRegister(syncs.h, addMetrics, &stateMetrics{node: node, flows: flows.Owners, sess: &sess})
-	if err := policies.start(ctx, restCfg, scheme, h.setNotReady); err != nil {
+	if err := policies.start(ctx, informers, h.setNotReady); err != nil {
 		return fmt.Errorf("network policy: %w", err)
 	}
 	reg.MustRegister(policies.latency, &policyCounters{conn: conn, policies: policies})
@@ -199,12 +197,12 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 		Policy: policies, Metrics: addMetrics,
 	}
 	// pods that were running before this start keep their flows: rebuild them from OVS
-	stale, err := restorePods(ctx, handler, ports, informers)
+	stale, err := restorePods(ctx, node, handler, ports, informers)
 	if err != nil {
 		return fmt.Errorf("restore pod flows: %w", err)
 	}
 	go removeStale(ctx, handler, h.Ready, stale)
-	go sweepFinishedPods(ctx, handler, ports, informers, c, finishedPodsSweep)
+	go sweepFinishedPods(ctx, node, handler, ports, informers, c, finishedPodsSweep)
 	watch(ctx, informers, sync.trigger, &v1alpha1.SubNet{}, &v1alpha1.IPAMBlock{}, &corev1.Node{})
 	steps := nodeSyncSteps{
 		initialized: h.Initialized,

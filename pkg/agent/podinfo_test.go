@@ -63,9 +63,13 @@ func TestPodInfoAddressAnnotations(t *testing.T) {
 			for _, m := range tt.mod {
 				m(p)
 			}
-			c := fake.NewClientBuilder().WithScheme(s).WithObjects(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ns"}}, p).Build()
-			ref := PodRef{Namespace: "ns", Name: tt.pod}
-			err := podInfo(c, c)(context.Background(), &ref)
+			// the pod is read from the agent's cache, which holds it slimmed
+			slim, _ := SlimPod(p)
+			ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ns"}}
+			cache := fake.NewClientBuilder().WithScheme(s).WithObjects(ns, slim.(*corev1.Pod)).Build()
+			api := fake.NewClientBuilder().WithScheme(s).WithObjects(ns).Build()
+			ref := PodRef{Namespace: "ns", Name: tt.pod, UID: "uid"}
+			err := podInfo(api, cache)(context.Background(), &ref)
 			if tt.wantErr != "" {
 				var e *types.Error
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !errors.As(err, &e) || e.Code != types.ErrInvalidNetworkConfig {
