@@ -159,7 +159,7 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 	// The previous run's flows keep forwarding until the desired state is
 	// complete (policies loaded, pods restored, first node sync): only then
 	// may a sync delete what nobody claims.
-	flows = flowsync.New[*of.Flow](bridgeSwitch{conn: conn})
+	flows = flowsync.New[*of.Flow](ofFlowSwitch{conn: conn})
 	flows.HoldDeletes()
 	conflicts := prometheus.NewCounter(prometheus.CounterOpts{Name: "kubefay_flow_conflicts_total",
 		Help: "Flows two owners (pods, node, policies) wanted differently; the later claim was installed."})
@@ -191,8 +191,8 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 
 	ports := ovsPorts{vs: vs, bridge: cfg.Bridge}
 	handler := &CNIHandler{
-		IPAM: ipamAdapter{a: alloc, node: node}, Ports: ports, Plumbing: &podif.Plumber{}, Flows: flows,
-		PodInfo: podInfo(c, informers), MTU: mtu, Netdev: cfg.DatapathType == config.DatapathNetdev,
+		IPAM: ipamAdapter{a: alloc, node: node}, Ports: ports, Plumber: &podif.Plumber{}, Flows: flows,
+		ResolvePod: apiPodResolver(c, informers), MTU: mtu, Netdev: cfg.DatapathType == config.DatapathNetdev,
 		Events: events, Ready: h.Ready, Initialized: h.Initialized,
 		Policy: policies, Metrics: addMetrics,
 	}

@@ -21,12 +21,14 @@ import (
 	of "github.com/kubefay/kubefay/pkg/ovs/openflow"
 )
 
-// PodInfo fills in what the CNI request does not carry: the pod's subnet
-// (from its namespace) and static IP (from its annotations).
-type PodInfo func(ctx context.Context, pod *PodRef) error
+// PodResolver fills in, from the API, what the CNI request does not carry:
+// the pod's subnet (from its namespace), static IP or ip pool (from its
+// annotations), labels and ports (apiPodResolver).
+type PodResolver func(ctx context.Context, pod *PodRef) error
 
-// Plumbing wires and unwires pod interfaces (pkg/agent/podif).
-type Plumbing interface {
+// PodIfPlumber is podif.Plumber as the CNI handler uses it: it wires,
+// checks and unwires pod interfaces (an interface, so tests can fake it).
+type PodIfPlumber interface {
 	Configure(ctx context.Context, spec podif.PodIfaceSpec) (*podif.Result, error)
 	Teardown(ctx context.Context, hostIfName string) error
 	Check(ctx context.Context, spec podif.PodIfaceSpec) error
@@ -34,11 +36,11 @@ type Plumbing interface {
 
 // CNIHandler serves the CNI binary's requests (pkg/cni/server.Handler).
 type CNIHandler struct {
-	IPAM     Allocator
-	Ports    Ports
-	Plumbing Plumbing
-	Flows    *flowsync.Syncer[*of.Flow]
-	PodInfo  PodInfo
+	IPAM       Allocator
+	Ports      Ports
+	Plumber    PodIfPlumber
+	Flows      *flowsync.Syncer[*of.Flow]
+	ResolvePod PodResolver
 	// MTU of pod interfaces; Netdev turns TX checksum offload off in pods.
 	MTU    int
 	Netdev bool
@@ -95,8 +97,8 @@ func (h *CNIHandler) Add(ctx context.Context, req *api.Request) (res *current.Re
 		return nil, &types.Error{Code: types.ErrInvalidEnvironmentVariables, Msg: "CNI_ARGS has no K8S_POD_NAMESPACE / K8S_POD_NAME", Details: req.Args}
 	}
 	stage = addStagePodInfo
-	if h.PodInfo != nil {
-		if err = h.PodInfo(ctx, &pod); err != nil {
+	if h.ResolvePod != nil {
+		if err = h.ResolvePod(ctx, &pod); err != nil {
 			h.event(pod, "InvalidNetworkRequest", err.Error())
 			return nil, err
 		}
@@ -121,7 +123,7 @@ func (h *CNIHandler) Add(ctx context.Context, req *api.Request) (res *current.Re
 		NetNSPath: req.Netns, IfName: ifName, HostIfName: hostIf, MTU: h.MTU,
 		IP: alloc.IP, Gateway: alloc.Gateway, DisableTxChecksum: h.Netdev,
 	}
-	wired, err := h.Plumbing.Configure(ctx, spec)
+	wired, err := h.Plumber.Configure(ctx, spec)
 	lap(1)
 	if err != nil {
 		return nil, fmt.Errorf("wire %s into the pod: %w", ifName, err)
@@ -178,7 +180,7 @@ func (h *CNIHandler) undo(ctx context.Context, pod PodRef, hostIf string) {
 	if err := h.Ports.DeletePort(ctx, hostIf); err != nil {
 		klog.ErrorS(err, "rollback: delete port", "port", hostIf)
 	}
-	if err := h.Plumbing.Teardown(ctx, hostIf); err != nil {
+	if err := h.Plumber.Teardown(ctx, hostIf); err != nil {
 		klog.ErrorS(err, "rollback: delete veth", "port", hostIf)
 	}
 	if err := h.IPAM.Release(ctx, pod.ContainerID, pod.Interface); err != nil {
@@ -214,7 +216,7 @@ func (h *CNIHandler) Del(ctx context.Context, req *api.Request) error {
 		return api.TryAgainLater("delete port %s: %v", hostIf, err)
 	}
 	lap(1)
-	if err := h.Plumbing.Teardown(ctx, hostIf); err != nil {
+	if err := h.Plumber.Teardown(ctx, hostIf); err != nil {
 		return fmt.Errorf("delete veth %s: %w", hostIf, err)
 	}
 	lap(2)
@@ -251,7 +253,7 @@ func (h *CNIHandler) Check(ctx context.Context, req *api.Request) error {
 		}
 		mac, _ := net.ParseMAC(p.ExternalIDs[ExternalIDMAC])
 		gw, _ := netip.ParseAddr(p.ExternalIDs[ExternalIDGateway])
-		return h.Plumbing.Check(ctx, podif.PodIfaceSpec{NetNSPath: req.Netns, IfName: ifName, HostIfName: hostIf,
+		return h.Plumber.Check(ctx, podif.PodIfaceSpec{NetNSPath: req.Netns, IfName: ifName, HostIfName: hostIf,
 			MAC: mac, MTU: h.MTU, IP: ip, Gateway: gw, DisableTxChecksum: h.Netdev})
 	}
 	return fmt.Errorf("container %s has no kubefay port %s", containerid.Short(req.ContainerID), hostIf)

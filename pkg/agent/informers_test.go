@@ -11,7 +11,7 @@ import (
 
 // TestSlimPodKeepsWhatTheAgentReads: the one pod cache serves policy and the
 // CNI path, so the slim copy keeps kubefay's address annotations and the
-// controller reference (podInfo) besides what policy reads.
+// controller reference (apiPodResolver) besides what policy reads.
 func TestSlimPodKeepsWhatTheAgentReads(t *testing.T) {
 	ctrl := metav1.OwnerReference{Kind: "StatefulSet", Name: "web", Controller: ptr.To(true)}
 	in := &corev1.Pod{
