@@ -5,6 +5,8 @@ import (
 	"net/netip"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kubefay/kubefay/pkg/ipam"
 )
 
 // The CNI handler's view of a pod interface and of IPAM (pkg/ipam through
@@ -45,4 +47,28 @@ type Allocator interface {
 	Allocate(ctx context.Context, pod PodRef) (Allocation, error)
 	// Release frees the address of ContainerID+Interface; unknown is success.
 	Release(ctx context.Context, containerID, iface string) error
+}
+
+// ipamAdapter narrows pkg/ipam to the CNI handler's Allocator.
+type ipamAdapter struct {
+	a    *ipam.Allocator
+	node string
+}
+
+func (i ipamAdapter) Allocate(ctx context.Context, pod PodRef) (Allocation, error) {
+	req := ipam.Request{Node: i.node, Namespace: pod.Namespace, Pod: pod.Name, PodUID: pod.UID,
+		ContainerID: pod.ContainerID, Interface: pod.Interface, Subnet: pod.Subnet}
+	if pod.StaticIP.IsValid() {
+		req.StaticIP = pod.StaticIP
+	}
+	req.Pool = pod.Pool
+	r, err := i.a.Allocate(ctx, req)
+	if err != nil {
+		return Allocation{}, err
+	}
+	return Allocation{IP: r.Prefix, Gateway: r.Gateway, Subnet: r.Subnet}, nil
+}
+
+func (i ipamAdapter) Release(ctx context.Context, containerID, iface string) error {
+	return i.a.Release(ctx, containerID, iface)
 }
