@@ -87,10 +87,7 @@ func (h *CNIHandler) Add(ctx context.Context, req *api.Request) (res *current.Re
 	if req.Netns == "" {
 		return nil, &types.Error{Code: types.ErrInvalidNetNS, Msg: "ADD without a network namespace (CNI_NETNS)"}
 	}
-	ifName := req.IfName
-	if ifName == "" {
-		ifName = podif.DefaultIfName
-	}
+	ifName, hostIf := podIfNames(req)
 	start := time.Now()
 	pod := PodRef{Namespace: req.Pod.Namespace, Name: req.Pod.Name, UID: req.Pod.UID, ContainerID: req.ContainerID, Interface: ifName}
 	if pod.Namespace == "" || pod.Name == "" {
@@ -111,7 +108,6 @@ func (h *CNIHandler) Add(ctx context.Context, req *api.Request) (res *current.Re
 		h.event(pod, "AddressAllocationFailed", err.Error())
 		return nil, err
 	}
-	hostIf := podif.HostIfName(req.ContainerID, ifName)
 	defer func() {
 		if err != nil { // kubelet may have given up: undo anyway, but not forever
 			uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
@@ -195,11 +191,7 @@ func (h *CNIHandler) Del(ctx context.Context, req *api.Request) error {
 	if err := h.initialized(); err != nil {
 		return err
 	}
-	ifName := req.IfName
-	if ifName == "" {
-		ifName = podif.DefaultIfName
-	}
-	hostIf := podif.HostIfName(req.ContainerID, ifName)
+	ifName, hostIf := podIfNames(req)
 	start := time.Now()
 	var phases [4]time.Duration // flows, OVS port, veth, IPAM: where a slow DEL spends its time
 	last := start
@@ -234,11 +226,7 @@ func (h *CNIHandler) Check(ctx context.Context, req *api.Request) error {
 	if err := h.initialized(); err != nil {
 		return err
 	}
-	ifName := req.IfName
-	if ifName == "" {
-		ifName = podif.DefaultIfName
-	}
-	hostIf := podif.HostIfName(req.ContainerID, ifName)
+	ifName, hostIf := podIfNames(req)
 	ports, err := h.Ports.ListPodPorts(ctx)
 	if err != nil {
 		return api.TryAgainLater("list ports: %v", err)
@@ -257,6 +245,16 @@ func (h *CNIHandler) Check(ctx context.Context, req *api.Request) error {
 			MAC: mac, MTU: h.MTU, IP: ip, Gateway: gw, DisableTxChecksum: h.Netdev})
 	}
 	return fmt.Errorf("container %s has no kubefay port %s", containerid.Short(req.ContainerID), hostIf)
+}
+
+// podIfNames returns the request's pod interface name (DefaultIfName when
+// empty) and the name of the interface's host end.
+func podIfNames(req *api.Request) (ifName, hostIf string) {
+	ifName = req.IfName
+	if ifName == "" {
+		ifName = podif.DefaultIfName
+	}
+	return ifName, podif.HostIfName(req.ContainerID, ifName)
 }
 
 // initialized refuses a request until the agent knows the node's complete
