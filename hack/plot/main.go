@@ -75,26 +75,14 @@ func scaleFigure(rows [][]string) *plot.Plot {
 	sort.Slice(rows, func(i, j int) bool { return num(rows[i][0]) < num(rows[j][0]) })
 	// the streaming phase only: burst latency is queueing by construction
 	names := []string{"streaming p50", "streaming p99"}
-	series := make([]plotter.XYs, len(names))
+	series := map[string]plotter.XYs{}
 	for _, r := range rows {
-		for i := range names {
-			series[i] = append(series[i], plotter.XY{X: num(r[0]), Y: num(r[2+i])})
+		for i, n := range names {
+			series[n] = append(series[n], plotter.XY{X: num(r[0]), Y: num(r[2+i])})
 		}
 	}
-	p := plot.New()
-	p.Title.Text = "kubefay IPAM: allocation latency vs cluster size (kwok, 50 pods/node)"
-	p.X.Label.Text = "nodes"
-	p.Y.Label.Text = "allocation latency (ms)"
-	p.Y.Scale = plot.LogScale{}
-	p.Y.Tick.Marker = plot.LogTicks{}
-	var args []any
-	for i, n := range names {
-		args = append(args, n, series[i])
-	}
-	if err := plotutil.AddLinePoints(p, args...); err != nil {
-		log.Fatal(err)
-	}
-	return p
+	return logLines("kubefay IPAM: allocation latency vs cluster size (kwok, 50 pods/node)",
+		"nodes", "allocation latency (ms)", names, series)
 }
 
 // burstFigure: one line per side and percentile, ADD latency against the
@@ -113,10 +101,17 @@ func burstFigure(rows [][]string) *plot.Plot {
 		}
 	}
 	sort.Strings(names)
+	p := logLines("CNI ADD latency vs pods started at once on one node (plugin wall time)",
+		"pods at once (1 = one after the other)", "ADD latency (ms)", names, series)
+	p.Legend.Left = true
+	return p
+}
+
+// logLines plots one line with points per name, in that order, on a
+// logarithmic Y axis.
+func logLines(title, x, y string, names []string, series map[string]plotter.XYs) *plot.Plot {
 	p := plot.New()
-	p.Title.Text = "CNI ADD latency vs pods started at once on one node (plugin wall time)"
-	p.X.Label.Text = "pods at once (1 = one after the other)"
-	p.Y.Label.Text = "ADD latency (ms)"
+	p.Title.Text, p.X.Label.Text, p.Y.Label.Text = title, x, y
 	p.Y.Scale = plot.LogScale{}
 	p.Y.Tick.Marker = plot.LogTicks{}
 	var args []any
@@ -126,7 +121,6 @@ func burstFigure(rows [][]string) *plot.Plot {
 	if err := plotutil.AddLinePoints(p, args...); err != nil {
 		log.Fatal(err)
 	}
-	p.Legend.Left = true
 	return p
 }
 

@@ -70,13 +70,3 @@ func (v ClusterView) RemoteNodeIPs(me string) []netip.Addr {
 	slices.SortFunc(out, func(a, b netip.Addr) int { return a.Compare(b) })
 	return out
 }
-
-// PipelineSubnets converts the subnets for the pipeline.
-func (v ClusterView) PipelineSubnets() []pipeline.Subnet {
-	out := make([]pipeline.Subnet, 0, len(v.Subnets))
-	for _, s := range v.Subnets {
-		out = append(out, pipeline.Subnet{Name: s.Name, CIDR: s.CIDR, Gateway: s.Gateway,
-			Private: s.Private, AllowFrom: s.AllowFrom})
-	}
-	return out
-}

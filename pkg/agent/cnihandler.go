@@ -17,15 +17,18 @@ import (
 	"github.com/kubefay/kubefay/pkg/agent/podif"
 	"github.com/kubefay/kubefay/pkg/cni/api"
 	"github.com/kubefay/kubefay/pkg/containerid"
+	"github.com/kubefay/kubefay/pkg/netconv"
 	of "github.com/kubefay/kubefay/pkg/ovs/openflow"
 )
 
-// PodInfo fills in what the CNI request does not carry: the pod's subnet
-// (from its namespace) and static IP (from its annotations).
-type PodInfo func(ctx context.Context, pod *PodRef) error
+// PodResolver fills in, from the API, what the CNI request does not carry:
+// the pod's subnet (from its namespace), static IP or ip pool (from its
+// annotations), labels and ports (apiPodResolver).
+type PodResolver func(ctx context.Context, pod *PodRef) error
 
-// Plumbing wires and unwires pod interfaces (pkg/agent/podif).
-type Plumbing interface {
+// PodIfPlumber is podif.Plumber as the CNI handler uses it: it wires,
+// checks and unwires pod interfaces (an interface, so tests can fake it).
+type PodIfPlumber interface {
 	Configure(ctx context.Context, spec podif.PodIfaceSpec) (*podif.Result, error)
 	Teardown(ctx context.Context, hostIfName string) error
 	Check(ctx context.Context, spec podif.PodIfaceSpec) error
@@ -33,11 +36,11 @@ type Plumbing interface {
 
 // CNIHandler serves the CNI binary's requests (pkg/cni/server.Handler).
 type CNIHandler struct {
-	IPAM     Allocator
-	Ports    Ports
-	Plumbing Plumbing
-	Flows    *flowsync.Syncer[*of.Flow]
-	PodInfo  PodInfo
+	IPAM       Allocator
+	Ports      Ports
+	Plumber    PodIfPlumber
+	Flows      *flowsync.Syncer[*of.Flow]
+	ResolvePod PodResolver
 	// MTU of pod interfaces; Netdev turns TX checksum offload off in pods.
 	MTU    int
 	Netdev bool
@@ -84,18 +87,15 @@ func (h *CNIHandler) Add(ctx context.Context, req *api.Request) (res *current.Re
 	if req.Netns == "" {
 		return nil, &types.Error{Code: types.ErrInvalidNetNS, Msg: "ADD without a network namespace (CNI_NETNS)"}
 	}
-	ifName := req.IfName
-	if ifName == "" {
-		ifName = podif.DefaultIfName
-	}
+	ifName, hostIf := podIfNames(req)
 	start := time.Now()
 	pod := PodRef{Namespace: req.Pod.Namespace, Name: req.Pod.Name, UID: req.Pod.UID, ContainerID: req.ContainerID, Interface: ifName}
 	if pod.Namespace == "" || pod.Name == "" {
 		return nil, &types.Error{Code: types.ErrInvalidEnvironmentVariables, Msg: "CNI_ARGS has no K8S_POD_NAMESPACE / K8S_POD_NAME", Details: req.Args}
 	}
 	stage = addStagePodInfo
-	if h.PodInfo != nil {
-		if err = h.PodInfo(ctx, &pod); err != nil {
+	if h.ResolvePod != nil {
+		if err = h.ResolvePod(ctx, &pod); err != nil {
 			h.event(pod, "InvalidNetworkRequest", err.Error())
 			return nil, err
 		}
@@ -108,7 +108,6 @@ func (h *CNIHandler) Add(ctx context.Context, req *api.Request) (res *current.Re
 		h.event(pod, "AddressAllocationFailed", err.Error())
 		return nil, err
 	}
-	hostIf := podif.HostIfName(req.ContainerID, ifName)
 	defer func() {
 		if err != nil { // kubelet may have given up: undo anyway, but not forever
 			uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
@@ -116,14 +115,11 @@ func (h *CNIHandler) Add(ctx context.Context, req *api.Request) (res *current.Re
 			h.undo(uctx, pod, hostIf)
 		}
 	}()
-	ip := alloc.IP.Addr().AsSlice()
 	spec := podif.PodIfaceSpec{
 		NetNSPath: req.Netns, IfName: ifName, HostIfName: hostIf, MTU: h.MTU,
-		IP:                net.IPNet{IP: ip, Mask: net.CIDRMask(alloc.IP.Bits(), 32)},
-		Gateway:           alloc.Gateway.AsSlice(),
-		DisableTxChecksum: h.Netdev,
+		IP: alloc.IP, Gateway: alloc.Gateway, DisableTxChecksum: h.Netdev,
 	}
-	wired, err := h.Plumbing.Configure(ctx, spec)
+	wired, err := h.Plumber.Configure(ctx, spec)
 	lap(1)
 	if err != nil {
 		return nil, fmt.Errorf("wire %s into the pod: %w", ifName, err)
@@ -164,7 +160,7 @@ func result(req *api.Request, alloc Allocation, w *podif.Result) *current.Result
 		},
 		IPs: []*current.IPConfig{{
 			Interface: &podIdx,
-			Address:   net.IPNet{IP: alloc.IP.Addr().AsSlice(), Mask: net.CIDRMask(alloc.IP.Bits(), 32)},
+			Address:   *netconv.IPNet(alloc.IP),
 			Gateway:   alloc.Gateway.AsSlice(),
 		}},
 		Routes: []*types.Route{{Dst: net.IPNet{IP: net.IPv4zero.To4(), Mask: net.CIDRMask(0, 32)}, GW: alloc.Gateway.AsSlice()}},
@@ -180,7 +176,7 @@ func (h *CNIHandler) undo(ctx context.Context, pod PodRef, hostIf string) {
 	if err := h.Ports.DeletePort(ctx, hostIf); err != nil {
 		klog.ErrorS(err, "rollback: delete port", "port", hostIf)
 	}
-	if err := h.Plumbing.Teardown(ctx, hostIf); err != nil {
+	if err := h.Plumber.Teardown(ctx, hostIf); err != nil {
 		klog.ErrorS(err, "rollback: delete veth", "port", hostIf)
 	}
 	if err := h.IPAM.Release(ctx, pod.ContainerID, pod.Interface); err != nil {
@@ -197,11 +193,7 @@ func (h *CNIHandler) Del(ctx context.Context, req *api.Request) error {
 	if err := h.initialized(); err != nil {
 		return err
 	}
-	ifName := req.IfName
-	if ifName == "" {
-		ifName = podif.DefaultIfName
-	}
-	hostIf := podif.HostIfName(req.ContainerID, ifName)
+	ifName, hostIf := podIfNames(req)
 	start := time.Now()
 	h.Flows.Set(podOwner(req.ContainerID, ifName), nil)
 	if h.Policy != nil && req.Pod.Namespace != "" {
@@ -239,7 +231,7 @@ func (h *CNIHandler) unwire(ctx context.Context, hostIf string) (tPort, tVeth ti
 		return time.Since(start), 0, api.TryAgainLater("delete port %s: %v", hostIf, err)
 	}
 	tPort = time.Since(start)
-	if err := h.Plumbing.Teardown(ctx, hostIf); err != nil {
+	if err := h.Plumber.Teardown(ctx, hostIf); err != nil {
 		return tPort, time.Since(start) - tPort, fmt.Errorf("delete veth %s: %w", hostIf, err)
 	}
 	return tPort, time.Since(start) - tPort, nil
@@ -250,11 +242,7 @@ func (h *CNIHandler) Check(ctx context.Context, req *api.Request) error {
 	if err := h.initialized(); err != nil {
 		return err
 	}
-	ifName := req.IfName
-	if ifName == "" {
-		ifName = podif.DefaultIfName
-	}
-	hostIf := podif.HostIfName(req.ContainerID, ifName)
+	ifName, hostIf := podIfNames(req)
 	ports, err := h.Ports.ListPodPorts(ctx)
 	if err != nil {
 		return api.TryAgainLater("list ports: %v", err)
@@ -269,15 +257,20 @@ func (h *CNIHandler) Check(ctx context.Context, req *api.Request) error {
 		}
 		mac, _ := net.ParseMAC(p.ExternalIDs[ExternalIDMAC])
 		gw, _ := netip.ParseAddr(p.ExternalIDs[ExternalIDGateway])
-		spec := podif.PodIfaceSpec{NetNSPath: req.Netns, IfName: ifName, HostIfName: hostIf,
-			MAC: mac, MTU: h.MTU, IP: net.IPNet{IP: ip.Addr().AsSlice(), Mask: net.CIDRMask(ip.Bits(), 32)},
-			DisableTxChecksum: h.Netdev}
-		if gw.IsValid() {
-			spec.Gateway = gw.AsSlice()
-		}
-		return h.Plumbing.Check(ctx, spec)
+		return h.Plumber.Check(ctx, podif.PodIfaceSpec{NetNSPath: req.Netns, IfName: ifName, HostIfName: hostIf,
+			MAC: mac, MTU: h.MTU, IP: ip, Gateway: gw, DisableTxChecksum: h.Netdev})
 	}
 	return fmt.Errorf("container %s has no kubefay port %s", containerid.Short(req.ContainerID), hostIf)
+}
+
+// podIfNames returns the request's pod interface name (DefaultIfName when
+// empty) and the name of the interface's host end.
+func podIfNames(req *api.Request) (ifName, hostIf string) {
+	ifName = req.IfName
+	if ifName == "" {
+		ifName = podif.DefaultIfName
+	}
+	return ifName, podif.HostIfName(req.ContainerID, ifName)
 }
 
 // initialized refuses a request until the agent knows the node's complete

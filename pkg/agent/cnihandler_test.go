@@ -61,18 +61,18 @@ func (f *fakeIPAM) Release(ctx context.Context, id, _ string) error {
 	return nil
 }
 
-// failingPlumbing fails to wire the pod; its Teardown records whether the
+// failingPlumber fails to wire the pod; its Teardown records whether the
 // rollback's context has a deadline.
-type failingPlumbing struct{ deadline bool }
+type failingPlumber struct{ deadline bool }
 
-func (p *failingPlumbing) Configure(context.Context, podif.PodIfaceSpec) (*podif.Result, error) {
+func (p *failingPlumber) Configure(context.Context, podif.PodIfaceSpec) (*podif.Result, error) {
 	return nil, errors.New("netns gone")
 }
-func (p *failingPlumbing) Teardown(ctx context.Context, _ string) error {
+func (p *failingPlumber) Teardown(ctx context.Context, _ string) error {
 	_, p.deadline = ctx.Deadline()
 	return nil
 }
-func (p *failingPlumbing) Check(context.Context, podif.PodIfaceSpec) error { return nil }
+func (p *failingPlumber) Check(context.Context, podif.PodIfaceSpec) error { return nil }
 
 type nullPorts struct{}
 
@@ -86,8 +86,8 @@ func (nullPorts) ListPodPorts(context.Context) ([]PodPort, error) { return nil, 
 // kubelet's context is already cancelled, but under a deadline of its own,
 // so a hung OVS or API server cannot hold the container's lock forever.
 func TestFailedAddRollsBackWithDeadline(t *testing.T) {
-	ipamFake, plumb := &fakeIPAM{}, &failingPlumbing{}
-	h := &CNIHandler{IPAM: ipamFake, Ports: nullPorts{}, Plumbing: plumb, Flows: flowsync.New[*of.Flow](nullSwitch{})}
+	ipamFake, plumb := &fakeIPAM{}, &failingPlumber{}
+	h := &CNIHandler{IPAM: ipamFake, Ports: nullPorts{}, Plumber: plumb, Flows: flowsync.New[*of.Flow](nullSwitch{})}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // kubelet gave up
 	req := &api.Request{ContainerID: "c1", IfName: "eth0", Netns: "/run/netns/x"}
@@ -106,7 +106,7 @@ func TestFailedAddRollsBackWithDeadline(t *testing.T) {
 // answering "try again later".
 func TestAddAfterAFailedPeriodicSync(t *testing.T) {
 	yes, no := func() bool { return true }, func() bool { return false }
-	h := &CNIHandler{IPAM: &fakeIPAM{}, Ports: nullPorts{}, Plumbing: &failingPlumbing{},
+	h := &CNIHandler{IPAM: &fakeIPAM{}, Ports: nullPorts{}, Plumber: &failingPlumber{},
 		Flows: flowsync.New[*of.Flow](nullSwitch{}), Ready: no, Initialized: yes}
 	req := &api.Request{ContainerID: "c1", IfName: "eth0", Netns: "/run/netns/x"}
 	req.Pod.Namespace, req.Pod.Name = "ns", "p"
@@ -169,7 +169,7 @@ func (o *orderedDel) DeletePort(context.Context, string) error {
 // instead of one after the other.
 func TestDelReleasesWhileUnwiring(t *testing.T) {
 	o := &orderedDel{releasing: make(chan struct{})}
-	h := &CNIHandler{IPAM: o, Ports: o, Plumbing: &failingPlumbing{}, Flows: flowsync.New[*of.Flow](o)}
+	h := &CNIHandler{IPAM: o, Ports: o, Plumber: &failingPlumber{}, Flows: flowsync.New[*of.Flow](o)}
 	h.Flows.Set(podOwner("c1", "eth0"), []*of.Flow{of.NewFlow(0).Priority(190).MatchInPort(5).Drop()})
 	if _, err := h.Flows.Sync(context.Background()); err != nil {
 		t.Fatal(err)

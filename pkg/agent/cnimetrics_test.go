@@ -15,15 +15,15 @@ import (
 	of "github.com/kubefay/kubefay/pkg/ovs/openflow"
 )
 
-// okPlumbing wires every pod.
-type okPlumbing struct{}
+// okPlumber wires every pod.
+type okPlumber struct{}
 
-func (okPlumbing) Configure(_ context.Context, s podif.PodIfaceSpec) (*podif.Result, error) {
+func (okPlumber) Configure(_ context.Context, s podif.PodIfaceSpec) (*podif.Result, error) {
 	mac := net.HardwareAddr{2, 0, 0, 0, 0, 1}
 	return &podif.Result{HostIfName: s.HostIfName, HostMAC: mac, PodIfName: s.IfName, PodMAC: mac}, nil
 }
-func (okPlumbing) Teardown(context.Context, string) error          { return nil }
-func (okPlumbing) Check(context.Context, podif.PodIfaceSpec) error { return nil }
+func (okPlumber) Teardown(context.Context, string) error          { return nil }
+func (okPlumber) Check(context.Context, podif.PodIfaceSpec) error { return nil }
 
 // failingIPAM has no address to give.
 type failingIPAM struct{ fakeIPAM }
@@ -43,14 +43,14 @@ func TestAddMetrics(t *testing.T) {
 		wantPhases  int // phases observed (all of them from the first)
 		wantFailure string
 	}{
-		{name: "success", h: CNIHandler{IPAM: &fakeIPAM{}, Plumbing: okPlumbing{}}, wantPhases: 4},
+		{name: "success", h: CNIHandler{IPAM: &fakeIPAM{}, Plumber: okPlumber{}}, wantPhases: 4},
 		{name: "not initialized", h: CNIHandler{Initialized: no}, wantFailure: addStageNotInitialized},
 		{name: "no netns", h: CNIHandler{}, netns: "-", wantFailure: addStageRequest},
 		{name: "no pod name", h: CNIHandler{}, pod: "-", wantFailure: addStageRequest},
-		{name: "pod info", h: CNIHandler{PodInfo: func(context.Context, *PodRef) error { return errors.New("no namespace") }},
+		{name: "pod info", h: CNIHandler{ResolvePod: func(context.Context, *PodRef) error { return errors.New("no namespace") }},
 			wantFailure: addStagePodInfo},
-		{name: "ipam", h: CNIHandler{IPAM: &failingIPAM{}, Plumbing: okPlumbing{}}, wantPhases: 1, wantFailure: "ipam"},
-		{name: "veth", h: CNIHandler{IPAM: &fakeIPAM{}, Plumbing: &failingPlumbing{}}, wantPhases: 2, wantFailure: "veth"},
+		{name: "ipam", h: CNIHandler{IPAM: &failingIPAM{}, Plumber: okPlumber{}}, wantPhases: 1, wantFailure: "ipam"},
+		{name: "veth", h: CNIHandler{IPAM: &fakeIPAM{}, Plumber: &failingPlumber{}}, wantPhases: 2, wantFailure: "veth"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -39,7 +39,7 @@ func portDel(ids map[string]string) *api.Request {
 // finishedPorts lists the DELs for this node's ports whose pods are done.
 // Candidates come from the cache and are confirmed against the API server
 // (a pod the cache has not seen yet keeps its port).
-func finishedPorts(ctx context.Context, ports Ports, cache, apiReader client.Reader) ([]*api.Request, error) {
+func finishedPorts(ctx context.Context, node string, ports Ports, cache, apiReader client.Reader) ([]*api.Request, error) {
 	list, err := ports.ListPodPorts(ctx)
 	if err != nil {
 		return nil, err
@@ -51,7 +51,7 @@ func finishedPorts(ctx context.Context, ports Ports, cache, apiReader client.Rea
 		if key.Name == "" || ids[ExternalIDContainerID] == "" {
 			continue
 		}
-		if podDone(ids, getPod(ctx, cache, key)) == "" {
+		if podDone(ids, onNode(getPod(ctx, cache, key), node)) == "" {
 			continue
 		}
 		var p corev1.Pod
@@ -82,11 +82,21 @@ func getPod(ctx context.Context, r client.Reader, key client.ObjectKey) *corev1.
 	return &p
 }
 
+// onNode returns p when it is scheduled to node, else nil: the agent's cache
+// holds every pod of the cluster, and a port only ever serves a pod of its
+// own node (a pod of the same name elsewhere is not it).
+func onNode(p *corev1.Pod, node string) *corev1.Pod {
+	if p == nil || p.Spec.NodeName != node {
+		return nil
+	}
+	return p
+}
+
 // sweepFinishedPods removes, every interval, the ports and addresses of pods
 // that finished or went away while their CNI DEL never came (kubelet gave up,
 // the agent was down): a completed Job pod's object stays, so nothing else
 // would ever free its address.
-func sweepFinishedPods(ctx context.Context, h *CNIHandler, ports Ports, cache, apiReader client.Reader, interval time.Duration) {
+func sweepFinishedPods(ctx context.Context, node string, h *CNIHandler, ports Ports, cache, apiReader client.Reader, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -98,7 +108,7 @@ func sweepFinishedPods(ctx context.Context, h *CNIHandler, ports Ports, cache, a
 		if !h.Initialized() {
 			continue
 		}
-		dels, err := finishedPorts(ctx, ports, cache, apiReader)
+		dels, err := finishedPorts(ctx, node, ports, cache, apiReader)
 		if err != nil {
 			klog.ErrorS(err, "sweep of finished pods' ports")
 		}

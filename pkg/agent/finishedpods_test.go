@@ -29,10 +29,11 @@ func TestFinishedPorts(t *testing.T) {
 	if err := clientgoscheme.AddToScheme(s); err != nil {
 		t.Fatal(err)
 	}
-	pod := func(uid string, phase corev1.PodPhase) *corev1.Pod {
+	podOn := func(node, uid string, phase corev1.PodPhase) *corev1.Pod {
 		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "p", UID: apitypes.UID(uid)},
-			Status: corev1.PodStatus{Phase: phase}}
+			Spec: corev1.PodSpec{NodeName: node}, Status: corev1.PodStatus{Phase: phase}}
 	}
+	pod := func(uid string, phase corev1.PodPhase) *corev1.Pod { return podOn("n1", uid, phase) }
 	for _, tc := range []struct {
 		name       string
 		cache, api *corev1.Pod // nil: not there
@@ -46,6 +47,7 @@ func TestFinishedPorts(t *testing.T) {
 		{"re-created with another UID", pod("u2", corev1.PodRunning), pod("u2", corev1.PodRunning), true},
 		{"not in the cache yet: the API says it runs", nil, pod("u1", corev1.PodRunning), false},
 		{"stale cache says finished, the API says it runs", pod("u1", corev1.PodSucceeded), pod("u1", corev1.PodRunning), false},
+		{"the cache's pod of that name is on another node: not this port's", podOn("n2", "u1", corev1.PodRunning), nil, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cache, api := fake.NewClientBuilder().WithScheme(s), fake.NewClientBuilder().WithScheme(s)
@@ -58,7 +60,7 @@ func TestFinishedPorts(t *testing.T) {
 			ports := listedPorts{ports: []PodPort{{Name: "kfabc", OFPort: 7, ExternalIDs: map[string]string{
 				ExternalIDNamespace: "ns", ExternalIDPod: "p", ExternalIDPodUID: "u1",
 				ExternalIDContainerID: "c1", ExternalIDInterface: "eth0"}}}}
-			dels, err := finishedPorts(context.Background(), ports, cache.Build(), api.Build())
+			dels, err := finishedPorts(context.Background(), "n1", ports, cache.Build(), api.Build())
 			if err != nil {
 				t.Fatal(err)
 			}

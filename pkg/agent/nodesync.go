@@ -23,8 +23,9 @@ type NodeSync struct {
 	GatewayPort string
 	GatewayMAC  net.HardwareAddr
 	// NodeAddress is this node's own address in the default subnet.
-	NodeAddress  netip.Addr
-	ServiceCIDRs []*net.IPNet
+	NodeAddress netip.Addr
+	// ServiceCIDRs are the cluster's service ranges (IPv6 ones are ignored).
+	ServiceCIDRs []netip.Prefix
 	MTU          int
 	Flows        *flowsync.Syncer[*of.Flow]
 	// HostNetwork applies the host side; (*nodenet.Reconciler).Apply in production.
@@ -64,8 +65,8 @@ func (s *NodeSync) Sync(ctx context.Context, v ClusterView) error {
 		conflicts, hostErr = nodenet.SplitRouteConflicts(s.HostNetwork(ctx, s.hostDesired(v)))
 		s.reportConflicts(v, conflicts)
 	}
-	node := pipeline.Node{GatewayMAC: s.GatewayMAC, NodeAddress: s.NodeAddress, Subnets: v.PipelineSubnets(),
-		ServiceCIDRs: prefixes(s.ServiceCIDRs)}
+	node := pipeline.Node{GatewayMAC: s.GatewayMAC, NodeAddress: s.NodeAddress, Subnets: v.Subnets,
+		ServiceCIDRs: ipv4Only(s.ServiceCIDRs)}
 	s.Flows.Set(ownerBase, pipeline.BaseFlows(node))
 	var subnetFlows []*of.Flow
 	for _, sn := range node.Subnets {
@@ -135,28 +136,17 @@ func (s *NodeSync) publishProblems(set map[string]string) {
 }
 
 func (s *NodeSync) hostDesired(v ClusterView) nodenet.Desired {
-	d := nodenet.Desired{GatewayIface: s.GatewayPort, ServiceCIDRs: s.ServiceCIDRs, MTU: s.MTU}
-	if s.NodeAddress.IsValid() {
-		d.NodeAddress = s.NodeAddress.AsSlice()
-	}
-	for _, sn := range v.Subnets {
-		d.Subnets = append(d.Subnets, nodenet.Subnet{Name: sn.Name,
-			CIDR:    &net.IPNet{IP: sn.CIDR.Addr().AsSlice(), Mask: net.CIDRMask(sn.CIDR.Bits(), 32)},
-			Gateway: sn.Gateway.AsSlice(), NATOutgoing: sn.NATOutgoing})
-	}
-	return d
+	return nodenet.Desired{GatewayIface: s.GatewayPort, NodeAddress: s.NodeAddress, Subnets: v.Subnets,
+		ServiceCIDRs: s.ServiceCIDRs, MTU: s.MTU}
 }
 
-// prefixes converts IPv4 networks to prefixes (others are skipped).
-func prefixes(nets []*net.IPNet) []netip.Prefix {
+// ipv4Only returns the IPv4 prefixes of ps.
+func ipv4Only(ps []netip.Prefix) []netip.Prefix {
 	var out []netip.Prefix
-	for _, n := range nets {
-		a, ok := netip.AddrFromSlice(n.IP.To4())
-		if !ok {
-			continue
+	for _, p := range ps {
+		if p.Addr().Is4() {
+			out = append(out, p)
 		}
-		ones, _ := n.Mask.Size()
-		out = append(out, netip.PrefixFrom(a, ones).Masked())
 	}
 	return out
 }

@@ -10,9 +10,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -50,21 +47,11 @@ func newPolicySync(node string, flows *flowsync.Syncer[*of.Flow]) *policySync {
 		})}
 }
 
-// start loads the engine from a synced cache before returning, so the node's
-// first flow sync already holds the policy flows (no window without
+// start loads the engine from the agent's synced cache (the one Pod and
+// Namespace watch of the agent, see CacheOptions) before returning, so the
+// node's first flow sync already holds the policy flows (no window without
 // isolation after an agent restart), then follows changes.
-func (p *policySync) start(ctx context.Context, restCfg *rest.Config, scheme *runtime.Scheme, notReady func(string)) error {
-	c, err := cache.New(restCfg, cache.Options{Scheme: scheme, ByObject: map[client.Object]cache.ByObject{
-		&corev1.Pod{}: {Transform: SlimPod},
-	}})
-	if err != nil {
-		return err
-	}
-	go func() {
-		if err := c.Start(ctx); err != nil {
-			klog.ErrorS(err, "policy informers stopped")
-		}
-	}()
+func (p *policySync) start(ctx context.Context, c cache.Cache, notReady func(string)) error {
 	kinds := []client.Object{&networkingv1.NetworkPolicy{}, &corev1.Pod{}, &corev1.Namespace{}}
 	var regs []toolscache.ResourceEventHandlerRegistration
 	for _, o := range kinds {
@@ -83,7 +70,7 @@ func (p *policySync) start(ctx context.Context, restCfg *rest.Config, scheme *ru
 		regs = append(regs, r)
 	}
 	if !c.WaitForCacheSync(ctx) {
-		return fmt.Errorf("policy informer caches did not sync")
+		return fmt.Errorf("informer caches did not sync")
 	}
 	// handlers get every cached object replayed asynchronously; wait for
 	// that so the engine is complete before the first node sync
@@ -218,27 +205,6 @@ func enginePod(p *corev1.Pod, attached netip.Addr) (networkpolicy.Pod, bool) {
 		}
 	}
 	return ep, true
-}
-
-// SlimPod is the policy informers' transform: it keeps only what policy
-// needs of a pod, so caching every pod of a large cluster stays cheap.
-func SlimPod(obj any) (any, error) {
-	p, ok := obj.(*corev1.Pod)
-	if !ok {
-		return obj, nil
-	}
-	out := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace, UID: p.UID, Labels: p.Labels,
-			ResourceVersion: p.ResourceVersion, DeletionTimestamp: p.DeletionTimestamp},
-		Spec:   corev1.PodSpec{NodeName: p.Spec.NodeName, HostNetwork: p.Spec.HostNetwork},
-		Status: corev1.PodStatus{Phase: p.Status.Phase, PodIP: p.Status.PodIP, PodIPs: p.Status.PodIPs},
-	}
-	for _, c := range p.Spec.Containers {
-		if len(c.Ports) > 0 {
-			out.Spec.Containers = append(out.Spec.Containers, corev1.Container{Name: c.Name, Ports: c.Ports})
-		}
-	}
-	return out, nil
 }
 
 // Rules implements PolicyNames: the engine's rule and isolation cookies.

@@ -24,7 +24,7 @@ import (
 //
 // It returns the DEL requests for the stale ports; the caller runs them after
 // the first node sync, so that their flow sync does not race the node flows.
-func restorePods(ctx context.Context, h *CNIHandler, ports Ports, pods client.Reader) ([]*api.Request, error) {
+func restorePods(ctx context.Context, node string, h *CNIHandler, ports Ports, pods client.Reader) ([]*api.Request, error) {
 	list, err := ports.ListPodPorts(ctx)
 	if err != nil {
 		return nil, err
@@ -33,10 +33,11 @@ func restorePods(ctx context.Context, h *CNIHandler, ports Ports, pods client.Re
 	if err := pods.List(ctx, &podList); err != nil {
 		return nil, err
 	}
-	live := map[string]*corev1.Pod{} // namespace/name
+	live := map[string]*corev1.Pod{} // namespace/name, this node's
 	for i := range podList.Items {
-		p := &podList.Items[i]
-		live[p.Namespace+"/"+p.Name] = p
+		if p := onNode(&podList.Items[i], node); p != nil {
+			live[p.Namespace+"/"+p.Name] = p
+		}
 	}
 	restored := 0
 	var stale []*api.Request

@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"k8s.io/apimachinery/pkg/fields"
 	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -79,9 +78,4 @@ func watch(ctx context.Context, c cache.Cache, fn func(), objs ...client.Object)
 			klog.ErrorS(err, "add event handler")
 		}
 	}
-}
-
-// fieldsNodeName selects the pods scheduled to node.
-func fieldsNodeName(node string) fields.Selector {
-	return fields.OneTermEqualSelector("spec.nodeName", node)
 }

@@ -5,6 +5,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 
 	"sigs.k8s.io/yaml"
@@ -108,19 +109,19 @@ func (a *Agent) Validate() error {
 		}
 	}
 	for _, c := range a.ServiceCIDRs {
-		if _, _, err := net.ParseCIDR(c); err != nil {
+		if _, err := netip.ParsePrefix(c); err != nil {
 			return fmt.Errorf("serviceCIDRs: %q is not a CIDR", c)
 		}
 	}
 	return nil
 }
 
-// ServiceNets returns ServiceCIDRs parsed (Validate first).
-func (a *Agent) ServiceNets() []*net.IPNet {
-	var out []*net.IPNet
+// ServiceNets returns ServiceCIDRs parsed and masked (Validate first).
+func (a *Agent) ServiceNets() []netip.Prefix {
+	var out []netip.Prefix
 	for _, c := range a.ServiceCIDRs {
-		if _, n, err := net.ParseCIDR(c); err == nil {
-			out = append(out, n)
+		if p, err := netip.ParsePrefix(c); err == nil {
+			out = append(out, p.Masked())
 		}
 	}
 	return out

@@ -33,18 +33,30 @@ func (s *blockingSwitch) Apply(ctx context.Context, add, mod, del []fakeFlow) er
 	return s.fakeSwitch.Apply(ctx, add, mod, del)
 }
 
-// TestSetDuringApply: while one Sync's bundle is in flight, other owners'
-// Set and Desired proceed (they used to wait for the OVS round trip), and
-// the next Sync installs what they set.
-func TestSetDuringApply(t *testing.T) {
-	sw := &blockingSwitch{fakeSwitch: fakeSwitch{flows: map[string]fakeFlow{}},
+// syncInFlight starts a Sync that installs owner a's flow k1 and returns
+// while its bundle is in flight; finish lets the bundle through and
+// returns the Sync's error.
+func syncInFlight() (s *Syncer[fakeFlow], sw *blockingSwitch, finish func() error) {
+	sw = &blockingSwitch{fakeSwitch: fakeSwitch{flows: map[string]fakeFlow{}},
 		entered: make(chan struct{}), release: make(chan struct{})}
-	s := New[fakeFlow](sw)
+	s = New[fakeFlow](sw)
 	s.Invalidate()
 	s.Set("a", []fakeFlow{{"k1", "a"}})
 	synced := make(chan error, 1)
 	go func() { _, err := s.Sync(context.Background()); synced <- err }()
 	<-sw.entered
+	return s, sw, func() error {
+		sw.entered = nil
+		close(sw.release)
+		return <-synced
+	}
+}
+
+// TestSetDuringApply: while one Sync's bundle is in flight, other owners'
+// Set and Desired proceed (they used to wait for the OVS round trip), and
+// the next Sync installs what they set.
+func TestSetDuringApply(t *testing.T) {
+	s, sw, finish := syncInFlight()
 
 	set := make(chan struct{})
 	go func() {
@@ -57,9 +69,7 @@ func TestSetDuringApply(t *testing.T) {
 	case <-time.After(10 * time.Second): // a deadlock detector, not a timing assertion
 		t.Fatal("Set waited for the bundle in flight")
 	}
-	sw.entered = nil
-	close(sw.release)
-	if err := <-synced; err != nil {
+	if err := finish(); err != nil {
 		t.Fatal(err)
 	}
 	if st, err := s.Sync(context.Background()); err != nil || st != (Stats{Added: 1}) {
@@ -73,18 +83,9 @@ func TestSetDuringApply(t *testing.T) {
 // TestInvalidateDuringApply: an Invalidate while a bundle is in flight
 // (the OpenFlow connection came back) makes the next Sync read the bridge.
 func TestInvalidateDuringApply(t *testing.T) {
-	sw := &blockingSwitch{fakeSwitch: fakeSwitch{flows: map[string]fakeFlow{}},
-		entered: make(chan struct{}), release: make(chan struct{})}
-	s := New[fakeFlow](sw)
+	s, sw, finish := syncInFlight()
 	s.Invalidate()
-	s.Set("a", []fakeFlow{{"k1", "a"}})
-	synced := make(chan error, 1)
-	go func() { _, err := s.Sync(context.Background()); synced <- err }()
-	<-sw.entered
-	s.Invalidate()
-	sw.entered = nil
-	close(sw.release)
-	if err := <-synced; err != nil {
+	if err := finish(); err != nil {
 		t.Fatal(err)
 	}
 	sw.mu.Lock()

@@ -3,10 +3,13 @@ package nodenet
 import (
 	"errors"
 	"fmt"
-	"net"
+	"net/netip"
+	"slices"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/kubefay/kubefay/pkg/netconv"
 )
 
 // addrActions is what turns gw0's current IPv4 addresses into the desired
@@ -17,9 +20,9 @@ type addrActions struct {
 	// first is the node address when it is missing: added before anything
 	// is deleted, so that the device never runs out of IPv4 addresses (the
 	// kernel then flushes every route through it, foreign ones included).
-	first *net.IPNet
-	del   []*net.IPNet
-	add   []*net.IPNet
+	first netip.Prefix
+	del   []netip.Prefix
+	add   []netip.Prefix
 }
 
 // planAddresses compares the current addresses (kernel order) with the
@@ -28,11 +31,11 @@ type addrActions struct {
 // front of it are deleted and added again after it (when it is missing, it
 // is added first, which puts every current address in front of it). Nothing
 // else is touched, so a converged device produces no action.
-func planAddresses(current, desired []*net.IPNet, pinned bool) addrActions {
+func planAddresses(current, desired []netip.Prefix, pinned bool) addrActions {
 	var a addrActions
-	var kept []*net.IPNet
+	var kept []netip.Prefix
 	for _, c := range current {
-		if containsNet(desired, c) {
+		if slices.Contains(desired, c) {
 			kept = append(kept, c)
 		} else {
 			a.del = append(a.del, c)
@@ -41,7 +44,7 @@ func planAddresses(current, desired []*net.IPNet, pinned bool) addrActions {
 	if pinned && len(desired) > 0 {
 		front := -1
 		for i, k := range kept {
-			if sameNet(k, desired[0]) {
+			if k == desired[0] {
 				front = i
 				break
 			}
@@ -52,29 +55,20 @@ func planAddresses(current, desired []*net.IPNet, pinned bool) addrActions {
 		}
 		a.del = append(a.del, kept[:front]...)
 		kept = kept[front:]
-		if a.first != nil {
+		if a.first.IsValid() {
 			kept = append(kept, a.first)
 		}
 	}
 	for _, d := range desired {
-		if !containsNet(kept, d) {
+		if !slices.Contains(kept, d) {
 			a.add = append(a.add, d)
 		}
 	}
 	return a
 }
 
-func containsNet(list []*net.IPNet, n *net.IPNet) bool {
-	for _, m := range list {
-		if sameNet(m, n) {
-			return true
-		}
-	}
-	return false
-}
-
 // listV4Addrs returns the IPv4 addresses of link in the kernel's order.
-func listV4Addrs(link netlink.Link) ([]*net.IPNet, error) {
+func listV4Addrs(link netlink.Link) ([]netip.Prefix, error) {
 	var addrs []netlink.Addr
 	err := retryDump(func() (err error) {
 		addrs, err = netlink.AddrList(link, netlink.FAMILY_V4)
@@ -83,10 +77,13 @@ func listV4Addrs(link netlink.Link) ([]*net.IPNet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listing addresses of %s: %w", link.Attrs().Name, err)
 	}
-	out := make([]*net.IPNet, 0, len(addrs))
+	out := make([]netip.Prefix, 0, len(addrs))
 	for _, a := range addrs {
-		if a.IPNet != nil && a.IP.To4() != nil {
-			out = append(out, &net.IPNet{IP: a.IP.To4(), Mask: a.Mask})
+		if a.IPNet == nil {
+			continue
+		}
+		if p := netconv.Prefix(a.IPNet); p.Addr().Is4() {
+			out = append(out, p)
 		}
 	}
 	return out, nil
@@ -100,21 +97,21 @@ func syncAddresses(link netlink.Link, p plan, log changeLog) error {
 	}
 	acts := planAddresses(current, p.addrs, p.primaryPinned)
 	name := link.Attrs().Name
-	if acts.first != nil {
-		if err := netlink.AddrAdd(link, &netlink.Addr{IPNet: acts.first}); err != nil && !errors.Is(err, unix.EEXIST) {
+	if acts.first.IsValid() {
+		if err := netlink.AddrAdd(link, &netlink.Addr{IPNet: netconv.IPNet(acts.first)}); err != nil && !errors.Is(err, unix.EEXIST) {
 			return fmt.Errorf("adding address %s to %s: %w", acts.first, name, err)
 		}
 		log("address add %s dev %s", acts.first, name)
 	}
 	for _, n := range acts.del {
-		err := netlink.AddrDel(link, &netlink.Addr{IPNet: n})
+		err := netlink.AddrDel(link, &netlink.Addr{IPNet: netconv.IPNet(n)})
 		if err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) && !errors.Is(err, unix.ENOENT) {
 			return fmt.Errorf("deleting address %s from %s: %w", n, name, err)
 		}
 		log("address del %s dev %s", n, name)
 	}
 	for _, n := range acts.add {
-		err := netlink.AddrAdd(link, &netlink.Addr{IPNet: n})
+		err := netlink.AddrAdd(link, &netlink.Addr{IPNet: netconv.IPNet(n)})
 		if err != nil && !errors.Is(err, unix.EEXIST) {
 			return fmt.Errorf("adding address %s to %s: %w", n, name, err)
 		}

@@ -1,12 +1,13 @@
 package nodenet
 
 import (
-	"net"
+	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 )
 
-func addrList(s string) []*net.IPNet {
+func addrList(s string) []netip.Prefix {
 	if s == "" {
 		return nil
 	}
@@ -19,7 +20,7 @@ func TestPlanAddresses(t *testing.T) {
 	for _, tc := range []struct {
 		name                        string
 		current                     string
-		desired                     []*net.IPNet
+		desired                     []netip.Prefix
 		pinned                      bool
 		wantFirst, wantDel, wantAdd string
 	}{
@@ -46,7 +47,7 @@ func TestPlanAddresses(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := planAddresses(addrList(tc.current), tc.desired, tc.pinned)
-			if got := netsString(addrList(tc.wantFirst)); a.first == nil && got != "" || a.first != nil && a.first.String() != got {
+			if got := netsString(addrList(tc.wantFirst)); !a.first.IsValid() && got != "" || a.first.IsValid() && a.first.String() != got {
 				t.Errorf("first %v, want %q", a.first, got)
 			}
 			if got := netsString(a.del); got != tc.wantDel {
@@ -59,12 +60,12 @@ func TestPlanAddresses(t *testing.T) {
 			// gives the desired set, with the node address first when
 			// pinned (the gateways' order does not matter).
 			result := addrList(tc.current)
-			if a.first != nil {
+			if a.first.IsValid() {
 				result = append(result, a.first)
 			}
-			var afterDel []*net.IPNet
+			var afterDel []netip.Prefix
 			for _, c := range result {
-				if !containsNet(a.del, c) {
+				if !slices.Contains(a.del, c) {
 					afterDel = append(afterDel, c)
 				}
 			}
@@ -74,9 +75,9 @@ func TestPlanAddresses(t *testing.T) {
 			result = append(afterDel, a.add...)
 			same := len(result) == len(tc.desired)
 			for _, d := range tc.desired {
-				same = same && containsNet(result, d)
+				same = same && slices.Contains(result, d)
 			}
-			if !same || (tc.pinned && !sameNet(result[0], tc.desired[0])) {
+			if !same || (tc.pinned && result[0] != tc.desired[0]) {
 				t.Errorf("resulting addresses %q, want %q (first pinned: %v)", netsString(result), netsString(tc.desired), tc.pinned)
 			}
 		})

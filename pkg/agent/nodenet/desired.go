@@ -1,25 +1,13 @@
 package nodenet
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"net"
-	"sort"
-)
+	"net/netip"
+	"slices"
 
-// Subnet is one kubefay SubNet as the host sees it.
-type Subnet struct {
-	// Name of the SubNet, for messages only.
-	Name string
-	// CIDR is the SubNet's IPv4 prefix; routed to gw0.
-	CIDR *net.IPNet
-	// Gateway is the SubNet's gateway address, put on gw0 as a /32.
-	Gateway net.IP
-	// NATOutgoing masquerades traffic from CIDR to destinations outside the
-	// cluster (neither a SubNet nor a service CIDR).
-	NATOutgoing bool
-}
+	"github.com/kubefay/kubefay/pkg/ipam"
+)
 
 // Desired is the whole host-side network state of a node.
 type Desired struct {
@@ -27,13 +15,17 @@ type Desired struct {
 	// created by someone else; Apply fails while it does not exist).
 	GatewayIface string
 	// NodeAddress is the node's own address in defaultnet, put first on gw0
-	// as a /32 and used as the source of the SubNet routes. Nil while it is
-	// not allocated yet: gateways and routes are installed without it.
-	NodeAddress net.IP
-	// Subnets are all SubNets of the cluster.
-	Subnets []Subnet
+	// as a /32 and used as the source of the SubNet routes. Invalid (zero)
+	// while it is not allocated yet: gateways and routes are installed
+	// without it.
+	NodeAddress netip.Addr
+	// Subnets are all SubNets of the cluster. Each one's CIDR is routed to
+	// gw0, its Gateway put on gw0 as a /32, and with NATOutgoing its traffic
+	// to destinations outside the cluster (neither a SubNet nor a service
+	// CIDR) is masqueraded. Name is for messages only.
+	Subnets []ipam.Subnet
 	// ServiceCIDRs are never masqueraded towards. IPv6 entries are ignored.
-	ServiceCIDRs []*net.IPNet
+	ServiceCIDRs []netip.Prefix
 	// MTU of gw0; 0 leaves it unchanged.
 	MTU int
 }
@@ -42,13 +34,13 @@ type Desired struct {
 type plan struct {
 	iface string
 	// addrs are gw0's IPv4 addresses in the order they must appear.
-	addrs []*net.IPNet
+	addrs []netip.Prefix
 	// primaryPinned is true when addrs[0] (the node address) must be first.
 	primaryPinned bool
 	// routes are the SubNet destinations, unique, canonical.
-	routes []*net.IPNet
-	// src is the preferred source of the routes (nil: none).
-	src net.IP
+	routes []netip.Prefix
+	// src is the preferred source of the routes (invalid: none).
+	src netip.Addr
 	// rules is the nftables content.
 	rules ruleset
 	mtu   int
@@ -64,37 +56,37 @@ func newPlan(d Desired) (plan, error) {
 	if d.MTU < 0 || (d.MTU > 0 && d.MTU < 68) {
 		errs = append(errs, fmt.Errorf("MTU %d is invalid (0 keeps the current MTU, minimum 68)", d.MTU))
 	}
-	if d.NodeAddress != nil {
-		ip := d.NodeAddress.To4()
-		if ip == nil {
+	if d.NodeAddress.IsValid() {
+		ip := d.NodeAddress.Unmap()
+		if !ip.Is4() {
 			errs = append(errs, fmt.Errorf("node address %s is not IPv4", d.NodeAddress))
 		} else {
-			p.addrs = append(p.addrs, host32(ip))
+			p.addrs = append(p.addrs, netip.PrefixFrom(ip, 32))
 			p.primaryPinned = true
 			p.src = ip
 		}
 	}
-	var all, nat []*net.IPNet
+	var all, nat []netip.Prefix
 	for _, s := range d.Subnets {
 		cidr, err := canonicalV4(s.CIDR)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("subnet %q: %w", s.Name, err))
 			continue
 		}
-		gw := s.Gateway.To4()
-		if gw == nil || !cidr.Contains(gw) {
+		gw := s.Gateway.Unmap()
+		if !gw.Is4() || !cidr.Contains(gw) {
 			errs = append(errs, fmt.Errorf("subnet %q: gateway %v is not an IPv4 address inside %s", s.Name, s.Gateway, cidr))
 			continue
 		}
-		p.addrs = appendUniqueNet(p.addrs, host32(gw))
-		p.routes = appendUniqueNet(p.routes, cidr)
+		p.addrs = appendUnique(p.addrs, netip.PrefixFrom(gw, 32))
+		p.routes = appendUnique(p.routes, cidr)
 		all = append(all, cidr)
 		if s.NATOutgoing {
 			nat = append(nat, cidr)
 		}
 	}
 	for _, c := range d.ServiceCIDRs {
-		if c == nil || c.IP.To4() == nil {
+		if !c.Addr().Unmap().Is4() {
 			continue // IPv6 service range of a dual-stack cluster: not ours
 		}
 		cidr, err := canonicalV4(c)
@@ -112,32 +104,20 @@ func newPlan(d Desired) (plan, error) {
 }
 
 // canonicalV4 returns n as an IPv4 prefix with its host bits cleared.
-func canonicalV4(n *net.IPNet) (*net.IPNet, error) {
-	if n == nil {
-		return nil, errors.New("missing CIDR")
+func canonicalV4(n netip.Prefix) (netip.Prefix, error) {
+	if !n.IsValid() {
+		return netip.Prefix{}, errors.New("missing CIDR")
 	}
-	ip := n.IP.To4()
-	ones, bits := n.Mask.Size()
-	if ip == nil || bits != 32 {
-		return nil, fmt.Errorf("%s is not an IPv4 CIDR", n)
+	a := n.Addr().Unmap()
+	if !a.Is4() || n.Bits() > 32 {
+		return netip.Prefix{}, fmt.Errorf("%s is not an IPv4 CIDR", n)
 	}
-	mask := net.CIDRMask(ones, 32)
-	return &net.IPNet{IP: ip.Mask(mask), Mask: mask}, nil
+	return netip.PrefixFrom(a, n.Bits()).Masked(), nil
 }
 
-func host32(ip net.IP) *net.IPNet {
-	return &net.IPNet{IP: ip.To4(), Mask: net.CIDRMask(32, 32)}
-}
-
-func sameNet(a, b *net.IPNet) bool {
-	return a.IP.Equal(b.IP) && bytes.Equal(a.Mask, b.Mask)
-}
-
-func appendUniqueNet(list []*net.IPNet, n *net.IPNet) []*net.IPNet {
-	for _, m := range list {
-		if sameNet(m, n) {
-			return list
-		}
+func appendUnique(list []netip.Prefix, n netip.Prefix) []netip.Prefix {
+	if slices.Contains(list, n) {
+		return list
 	}
 	return append(list, n)
 }
@@ -145,21 +125,19 @@ func appendUniqueNet(list []*net.IPNet, n *net.IPNet) []*net.IPNet {
 // collapseCIDRs returns the canonical IPv4 prefixes sorted, with every prefix
 // that lies inside another one dropped, so that no two overlap (an nftables
 // interval set rejects overlapping elements).
-func collapseCIDRs(in []*net.IPNet) []*net.IPNet {
-	s := append([]*net.IPNet(nil), in...)
-	sort.Slice(s, func(i, j int) bool {
-		if c := bytes.Compare(s[i].IP.To4(), s[j].IP.To4()); c != 0 {
-			return c < 0
+func collapseCIDRs(in []netip.Prefix) []netip.Prefix {
+	s := slices.Clone(in)
+	slices.SortFunc(s, func(a, b netip.Prefix) int {
+		if c := a.Addr().Compare(b.Addr()); c != 0 {
+			return c
 		}
-		oi, _ := s[i].Mask.Size()
-		oj, _ := s[j].Mask.Size()
-		return oi < oj // the wider prefix first
+		return a.Bits() - b.Bits() // the wider prefix first
 	})
-	var out []*net.IPNet
+	var out []netip.Prefix
 	for _, n := range s {
 		// Sorted by address then width: a prefix overlaps an earlier one
 		// only if it is inside the last kept one.
-		if len(out) > 0 && out[len(out)-1].Contains(n.IP) {
+		if len(out) > 0 && out[len(out)-1].Contains(n.Addr()) {
 			continue
 		}
 		out = append(out, n)

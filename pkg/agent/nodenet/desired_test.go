@@ -1,31 +1,24 @@
 package nodenet
 
 import (
-	"net"
+	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/kubefay/kubefay/pkg/ipam"
 )
 
-func cidr(s string) *net.IPNet {
-	ip, n, err := net.ParseCIDR(s)
-	if err != nil {
-		panic(err)
-	}
-	if ip4 := ip.To4(); ip4 != nil {
-		ip = ip4
-	}
-	return &net.IPNet{IP: ip, Mask: n.Mask}
-}
+func cidr(s string) netip.Prefix { return netip.MustParsePrefix(s) }
 
-func cidrs(ss ...string) []*net.IPNet {
-	out := make([]*net.IPNet, 0, len(ss))
+func cidrs(ss ...string) []netip.Prefix {
+	out := make([]netip.Prefix, 0, len(ss))
 	for _, s := range ss {
 		out = append(out, cidr(s))
 	}
 	return out
 }
 
-func netsString(ns []*net.IPNet) string {
+func netsString(ns []netip.Prefix) string {
 	parts := make([]string, 0, len(ns))
 	for _, n := range ns {
 		parts = append(parts, n.String())
@@ -36,7 +29,7 @@ func netsString(ns []*net.IPNet) string {
 func TestCollapseCIDRs(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		in   []*net.IPNet
+		in   []netip.Prefix
 		want string
 	}{
 		{"empty", nil, ""},
@@ -55,9 +48,9 @@ func TestCollapseCIDRs(t *testing.T) {
 }
 
 func TestNewPlan(t *testing.T) {
-	node := net.ParseIP("10.192.0.2")
-	def := Subnet{Name: "defaultnet", CIDR: cidr("10.192.0.0/16"), Gateway: net.ParseIP("10.192.0.1"), NATOutgoing: true}
-	other := Subnet{Name: "newnet", CIDR: cidr("10.182.0.0/16"), Gateway: net.ParseIP("10.182.0.1")}
+	node := netip.MustParseAddr("10.192.0.2")
+	def := ipam.Subnet{Name: "defaultnet", CIDR: cidr("10.192.0.0/16"), Gateway: netip.MustParseAddr("10.192.0.1"), NATOutgoing: true}
+	other := ipam.Subnet{Name: "newnet", CIDR: cidr("10.182.0.0/16"), Gateway: netip.MustParseAddr("10.182.0.1")}
 	for _, tc := range []struct {
 		name       string
 		d          Desired
@@ -70,7 +63,7 @@ func TestNewPlan(t *testing.T) {
 	}{
 		{
 			name:       "two subnets and a service range",
-			d:          Desired{GatewayIface: "gw0", NodeAddress: node, Subnets: []Subnet{def, other}, ServiceCIDRs: cidrs("10.96.0.0/12", "fd00::/108")},
+			d:          Desired{GatewayIface: "gw0", NodeAddress: node, Subnets: []ipam.Subnet{def, other}, ServiceCIDRs: cidrs("10.96.0.0/12", "fd00::/108")},
 			wantAddrs:  "10.192.0.2/32 10.192.0.1/32 10.182.0.1/32",
 			wantPinned: true,
 			wantRoutes: "10.192.0.0/16 10.182.0.0/16",
@@ -79,14 +72,14 @@ func TestNewPlan(t *testing.T) {
 		},
 		{
 			name:       "node address not known yet",
-			d:          Desired{GatewayIface: "gw0", Subnets: []Subnet{other}},
+			d:          Desired{GatewayIface: "gw0", Subnets: []ipam.Subnet{other}},
 			wantAddrs:  "10.182.0.1/32",
 			wantRoutes: "10.182.0.0/16",
 			wantAll:    "10.182.0.0/16",
 		},
 		{
 			name:       "host bits and duplicates are normalised",
-			d:          Desired{GatewayIface: "gw0", NodeAddress: node, Subnets: []Subnet{{Name: "a", CIDR: &net.IPNet{IP: net.ParseIP("10.192.3.4"), Mask: net.CIDRMask(16, 32)}, Gateway: net.ParseIP("10.192.0.1")}, def}},
+			d:          Desired{GatewayIface: "gw0", NodeAddress: node, Subnets: []ipam.Subnet{{Name: "a", CIDR: cidr("10.192.3.4/16"), Gateway: netip.MustParseAddr("10.192.0.1")}, def}},
 			wantAddrs:  "10.192.0.2/32 10.192.0.1/32",
 			wantPinned: true,
 			wantRoutes: "10.192.0.0/16",
@@ -95,17 +88,17 @@ func TestNewPlan(t *testing.T) {
 		},
 		{
 			name:    "gateway outside its subnet",
-			d:       Desired{GatewayIface: "gw0", Subnets: []Subnet{{Name: "bad", CIDR: cidr("10.1.0.0/24"), Gateway: net.ParseIP("10.2.0.1")}}},
+			d:       Desired{GatewayIface: "gw0", Subnets: []ipam.Subnet{{Name: "bad", CIDR: cidr("10.1.0.0/24"), Gateway: netip.MustParseAddr("10.2.0.1")}}},
 			wantErr: `subnet "bad": gateway 10.2.0.1 is not an IPv4 address inside 10.1.0.0/24`,
 		},
 		{
 			name:    "IPv6 subnet",
-			d:       Desired{GatewayIface: "gw0", Subnets: []Subnet{{Name: "v6", CIDR: cidr("fd00::/64"), Gateway: net.ParseIP("fd00::1")}}},
+			d:       Desired{GatewayIface: "gw0", Subnets: []ipam.Subnet{{Name: "v6", CIDR: cidr("fd00::/64"), Gateway: netip.MustParseAddr("fd00::1")}}},
 			wantErr: "fd00::/64 is not an IPv4 CIDR",
 		},
 		{
 			name:    "IPv6 node address",
-			d:       Desired{GatewayIface: "gw0", NodeAddress: net.ParseIP("fd00::2")},
+			d:       Desired{GatewayIface: "gw0", NodeAddress: netip.MustParseAddr("fd00::2")},
 			wantErr: "node address fd00::2 is not IPv4",
 		},
 		{

@@ -3,10 +3,12 @@ package nodenet
 import (
 	"errors"
 	"fmt"
-	"net"
+	"net/netip"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/kubefay/kubefay/pkg/netconv"
 )
 
 // TunnelOverhead is what VXLAN or Geneve (without options) adds to a pod's
@@ -20,7 +22,7 @@ const minMTU = 68
 // MTU returns the MTU to give pods and gw0: override when it is positive
 // (an explicit configuration wins and is not compared with the underlay),
 // otherwise DetectMTU(nodeIP, tunnelOverhead).
-func MTU(override int, nodeIP net.IP, tunnelOverhead int) (int, error) {
+func MTU(override int, nodeIP netip.Addr, tunnelOverhead int) (int, error) {
 	if override > 0 {
 		if override < minMTU {
 			return 0, fmt.Errorf("configured MTU %d is below the IPv4 minimum %d", override, minMTU)
@@ -37,10 +39,10 @@ func MTU(override int, nodeIP net.IP, tunnelOverhead int) (int, error) {
 // (TunnelOverhead): the largest MTU pods and gw0 can use without
 // encapsulated packets being dropped (the userspace datapath drops them
 // without an ICMP error). The underlay is the device that holds nodeIP or,
-// when nodeIP is nil, the device of the IPv4 default route of the main table;
+// when nodeIP is invalid (zero), the device of the IPv4 default route of the main table;
 // an MTU set on that default route ("mtu 1400") lowers the result. It acts on
 // the network namespace of the calling thread.
-func DetectMTU(nodeIP net.IP, tunnelOverhead int) (int, error) {
+func DetectMTU(nodeIP netip.Addr, tunnelOverhead int) (int, error) {
 	if tunnelOverhead < 0 {
 		return 0, fmt.Errorf("invalid tunnel overhead %d", tunnelOverhead)
 	}
@@ -49,7 +51,7 @@ func DetectMTU(nodeIP net.IP, tunnelOverhead int) (int, error) {
 		routeMTU int
 		err      error
 	)
-	if nodeIP != nil {
+	if nodeIP.IsValid() {
 		link, err = linkHolding(nodeIP)
 	} else {
 		link, routeMTU, err = defaultRouteLink()
@@ -69,7 +71,7 @@ func DetectMTU(nodeIP net.IP, tunnelOverhead int) (int, error) {
 }
 
 // linkHolding returns the device that has ip as one of its addresses.
-func linkHolding(ip net.IP) (netlink.Link, error) {
+func linkHolding(ip netip.Addr) (netlink.Link, error) {
 	var addrs []netlink.Addr
 	err := retryDump(func() (err error) {
 		addrs, err = netlink.AddrList(nil, netlink.FAMILY_ALL)
@@ -79,7 +81,7 @@ func linkHolding(ip net.IP) (netlink.Link, error) {
 		return nil, fmt.Errorf("listing addresses: %w", err)
 	}
 	for _, a := range addrs {
-		if a.IPNet == nil || !a.IP.Equal(ip) {
+		if a.IPNet == nil || netconv.Addr(a.IP) != ip.Unmap() {
 			continue
 		}
 		link, err := netlink.LinkByIndex(a.LinkIndex)

@@ -1,7 +1,7 @@
 package nodenet
 
 import (
-	"net"
+	"net/netip"
 	"strings"
 	"testing"
 )
@@ -15,9 +15,9 @@ func TestDetectMTU(t *testing.T) {
 	n.sh("ip", "addr", "add", "172.31.78.2/24", "dev", "big0")
 
 	detect := func(nodeIP string, overhead int) (mtu int, err error) {
-		var ip net.IP
+		var ip netip.Addr
 		if nodeIP != "" {
-			ip = net.ParseIP(nodeIP)
+			ip = netip.MustParseAddr(nodeIP)
 		}
 		_ = n.try(func() error {
 			mtu, err = DetectMTU(ip, overhead)
@@ -76,7 +76,7 @@ func TestMTUOverride(t *testing.T) {
 		{override: -5, wantErr: "negative"},
 	} {
 		// The node IP is never looked at when an override is given.
-		got, err := MTU(tc.override, net.ParseIP("198.51.100.7"), TunnelOverhead)
+		got, err := MTU(tc.override, netip.MustParseAddr("198.51.100.7"), TunnelOverhead)
 		if tc.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Errorf("MTU(%d): %v, want error %q", tc.override, err, tc.wantErr)

@@ -3,7 +3,7 @@ package nodenet
 import (
 	"context"
 	"fmt"
-	"net"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -37,8 +37,8 @@ const postroutingPriority knftables.BaseChainPriority = knftables.SNATPriority +
 // ruleset is everything the table holds.
 type ruleset struct {
 	iface        string
-	natSources   []*net.IPNet // sources to masquerade (SubNets with NATOutgoing)
-	clusterCIDRs []*net.IPNet // destinations never masqueraded to
+	natSources   []netip.Prefix // sources to masquerade (SubNets with NATOutgoing)
+	clusterCIDRs []netip.Prefix // destinations never masqueraded to
 }
 
 // String identifies the ruleset's content (for the Reconciler's memory of
@@ -133,7 +133,7 @@ func (rs ruleset) addContent(tx *knftables.Transaction) {
 	}
 	for _, e := range []struct {
 		set   string
-		cidrs []*net.IPNet
+		cidrs []netip.Prefix
 	}{{setNATSources, rs.natSources}, {setClusterCIDRs, rs.clusterCIDRs}} {
 		for _, c := range e.cidrs {
 			tx.Add(&knftables.Element{Set: e.set, Key: []string{c.String()}})

@@ -3,13 +3,15 @@ package nodenet
 import (
 	"context"
 	"flag"
-	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"sigs.k8s.io/knftables"
+
+	"github.com/kubefay/kubefay/pkg/ipam"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -43,18 +45,18 @@ func rulesetOf(t *testing.T, d Desired) ruleset {
 }
 
 func TestRulesetGolden(t *testing.T) {
-	defNet := Subnet{Name: "defaultnet", CIDR: cidr("10.192.0.0/16"), Gateway: net.ParseIP("10.192.0.1"), NATOutgoing: true}
-	newNet := Subnet{Name: "newnet", CIDR: cidr("10.182.0.0/16"), Gateway: net.ParseIP("10.182.0.1")}
-	inner := Subnet{Name: "inner", CIDR: cidr("10.192.64.0/24"), Gateway: net.ParseIP("10.192.64.1"), NATOutgoing: true}
+	defNet := ipam.Subnet{Name: "defaultnet", CIDR: cidr("10.192.0.0/16"), Gateway: netip.MustParseAddr("10.192.0.1"), NATOutgoing: true}
+	newNet := ipam.Subnet{Name: "newnet", CIDR: cidr("10.182.0.0/16"), Gateway: netip.MustParseAddr("10.182.0.1")}
+	inner := ipam.Subnet{Name: "inner", CIDR: cidr("10.192.64.0/24"), Gateway: netip.MustParseAddr("10.192.64.1"), NATOutgoing: true}
 	for _, tc := range []struct {
 		golden string
 		d      Desired
 	}{
 		{"ruleset-no-subnets.nft", Desired{GatewayIface: "gw0"}},
-		{"ruleset-one-nat-subnet.nft", Desired{GatewayIface: "gw0", NodeAddress: net.ParseIP("10.192.0.2"), Subnets: []Subnet{defNet}, ServiceCIDRs: cidrs("10.96.0.0/16")}},
-		{"ruleset-mixed.nft", Desired{GatewayIface: "gw0", NodeAddress: net.ParseIP("10.192.0.2"),
-			Subnets: []Subnet{newNet, defNet, inner}, ServiceCIDRs: cidrs("10.96.0.0/16", "fd00:96::/108")}},
-		{"ruleset-other-gateway-name.nft", Desired{GatewayIface: "kf-gw", Subnets: []Subnet{newNet}}},
+		{"ruleset-one-nat-subnet.nft", Desired{GatewayIface: "gw0", NodeAddress: netip.MustParseAddr("10.192.0.2"), Subnets: []ipam.Subnet{defNet}, ServiceCIDRs: cidrs("10.96.0.0/16")}},
+		{"ruleset-mixed.nft", Desired{GatewayIface: "gw0", NodeAddress: netip.MustParseAddr("10.192.0.2"),
+			Subnets: []ipam.Subnet{newNet, defNet, inner}, ServiceCIDRs: cidrs("10.96.0.0/16", "fd00:96::/108")}},
+		{"ruleset-other-gateway-name.nft", Desired{GatewayIface: "kf-gw", Subnets: []ipam.Subnet{newNet}}},
 	} {
 		t.Run(tc.golden, func(t *testing.T) {
 			fake := knftables.NewFake(knftables.IPv4Family, TableName)
@@ -69,9 +71,9 @@ func TestRulesetGolden(t *testing.T) {
 
 func TestSyncNFTablesReplacesEverything(t *testing.T) {
 	ctx := context.Background()
-	before := Desired{GatewayIface: "gw0", Subnets: []Subnet{
-		{Name: "a", CIDR: cidr("10.192.0.0/16"), Gateway: net.ParseIP("10.192.0.1"), NATOutgoing: true},
-		{Name: "b", CIDR: cidr("10.182.0.0/16"), Gateway: net.ParseIP("10.182.0.1"), NATOutgoing: true},
+	before := Desired{GatewayIface: "gw0", Subnets: []ipam.Subnet{
+		{Name: "a", CIDR: cidr("10.192.0.0/16"), Gateway: netip.MustParseAddr("10.192.0.1"), NATOutgoing: true},
+		{Name: "b", CIDR: cidr("10.182.0.0/16"), Gateway: netip.MustParseAddr("10.182.0.1"), NATOutgoing: true},
 	}}
 	after := Desired{GatewayIface: "gw0", Subnets: before.Subnets[:1]}
 
@@ -115,8 +117,8 @@ func TestSyncNFTablesReplacesEverything(t *testing.T) {
 
 func TestRecreateTxMatchesFlushTx(t *testing.T) {
 	ctx := context.Background()
-	rs := rulesetOf(t, Desired{GatewayIface: "gw0", Subnets: []Subnet{
-		{Name: "a", CIDR: cidr("10.192.0.0/16"), Gateway: net.ParseIP("10.192.0.1"), NATOutgoing: true}},
+	rs := rulesetOf(t, Desired{GatewayIface: "gw0", Subnets: []ipam.Subnet{
+		{Name: "a", CIDR: cidr("10.192.0.0/16"), Gateway: netip.MustParseAddr("10.192.0.1"), NATOutgoing: true}},
 		ServiceCIDRs: cidrs("10.96.0.0/16")})
 	a := knftables.NewFake(knftables.IPv4Family, TableName)
 	tx := a.NewTransaction()

@@ -2,7 +2,7 @@ package nodenet
 
 import (
 	"context"
-	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,15 +10,17 @@ import (
 	"testing"
 
 	"github.com/vishvananda/netlink"
+
+	"github.com/kubefay/kubefay/pkg/ipam"
 )
 
 var (
-	defaultNet = Subnet{Name: "defaultnet", CIDR: cidr("10.192.0.0/16"), Gateway: net.ParseIP("10.192.0.1"), NATOutgoing: true}
-	newNet     = Subnet{Name: "newnet", CIDR: cidr("10.182.0.0/16"), Gateway: net.ParseIP("10.182.0.1")}
-	twoSubnets = Desired{GatewayIface: "gw0", NodeAddress: net.ParseIP("10.192.0.2"),
-		Subnets: []Subnet{defaultNet, newNet}, ServiceCIDRs: cidrs("10.96.0.0/12"), MTU: 1450}
-	oneSubnet = Desired{GatewayIface: "gw0", NodeAddress: net.ParseIP("10.192.0.2"),
-		Subnets: []Subnet{defaultNet}, ServiceCIDRs: cidrs("10.96.0.0/12"), MTU: 1450}
+	defaultNet = ipam.Subnet{Name: "defaultnet", CIDR: cidr("10.192.0.0/16"), Gateway: netip.MustParseAddr("10.192.0.1"), NATOutgoing: true}
+	newNet     = ipam.Subnet{Name: "newnet", CIDR: cidr("10.182.0.0/16"), Gateway: netip.MustParseAddr("10.182.0.1")}
+	twoSubnets = Desired{GatewayIface: "gw0", NodeAddress: netip.MustParseAddr("10.192.0.2"),
+		Subnets: []ipam.Subnet{defaultNet, newNet}, ServiceCIDRs: cidrs("10.96.0.0/12"), MTU: 1450}
+	oneSubnet = Desired{GatewayIface: "gw0", NodeAddress: netip.MustParseAddr("10.192.0.2"),
+		Subnets: []ipam.Subnet{defaultNet}, ServiceCIDRs: cidrs("10.96.0.0/12"), MTU: 1450}
 )
 
 // hostState is what Apply controls, as the kernel reports it.
@@ -197,7 +199,7 @@ func TestApplyWithoutNodeAddressThenWithIt(t *testing.T) {
 	n := newNode(t)
 	r := n.reconciler()
 	early := twoSubnets
-	early.NodeAddress = nil
+	early.NodeAddress = netip.Addr{}
 	n.apply(r, early)
 	if got := n.addrOrder(); got != "10.192.0.1/32 10.182.0.1/32" {
 		t.Errorf("addresses before the node address is known: %q", got)

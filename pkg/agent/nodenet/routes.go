@@ -7,6 +7,8 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/kubefay/kubefay/pkg/netconv"
 )
 
 // RouteProtocol is the routing protocol number that marks kubefay's routes
@@ -31,11 +33,15 @@ func keyOf(r netlink.Route) routeKey {
 // desiredRoutes renders p's routes for the device with index link.
 func desiredRoutes(p plan, link int) []netlink.Route {
 	out := make([]netlink.Route, 0, len(p.routes))
+	var src net.IP
+	if p.src.IsValid() {
+		src = p.src.AsSlice()
+	}
 	for _, dst := range p.routes {
 		out = append(out, netlink.Route{
 			LinkIndex: link,
-			Dst:       dst,
-			Src:       p.src,
+			Dst:       netconv.IPNet(dst),
+			Src:       src,
 			Scope:     netlink.SCOPE_LINK,
 			Protocol:  RouteProtocol,
 			Table:     unix.RT_TABLE_MAIN,

@@ -2,15 +2,18 @@ package nodenet
 
 import (
 	"net"
+	"net/netip"
 	"strings"
 	"testing"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/kubefay/kubefay/pkg/netconv"
 )
 
 func route(dst string, link int, src string, proto netlink.RouteProtocol) netlink.Route {
-	r := netlink.Route{LinkIndex: link, Dst: cidr(dst), Scope: netlink.SCOPE_LINK, Protocol: proto,
+	r := netlink.Route{LinkIndex: link, Dst: netconv.IPNet(cidr(dst)), Scope: netlink.SCOPE_LINK, Protocol: proto,
 		Table: unix.RT_TABLE_MAIN, Type: unix.RTN_UNICAST}
 	if src != "" {
 		r.Src = net.ParseIP(src).To4()
@@ -28,7 +31,7 @@ func routesString(rs []netlink.Route) string {
 
 func TestPlanRoutes(t *testing.T) {
 	const gw0, other = 7, 3
-	p := plan{routes: cidrs("10.192.0.0/16", "10.182.0.0/16"), src: net.ParseIP("10.192.0.2").To4()}
+	p := plan{routes: cidrs("10.192.0.0/16", "10.182.0.0/16"), src: netip.MustParseAddr("10.192.0.2")}
 	desired := desiredRoutes(p, gw0)
 	ours := func(dst, src string) netlink.Route { return route(dst, gw0, src, RouteProtocol) }
 	for _, tc := range []struct {

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"sigs.k8s.io/knftables"
+
+	"github.com/kubefay/kubefay/pkg/ipam"
 )
 
 // TestRulesetDropsPodTunnelPackets: UDP from pods to the VXLAN and Geneve
@@ -18,7 +20,7 @@ func TestRulesetDropsPodTunnelPackets(t *testing.T) {
 		want string
 	}{
 		{"gw0", Desired{GatewayIface: "gw0"}, `iifname "gw0" udp dport { 4789, 6081 } drop`},
-		{"other gateway name", Desired{GatewayIface: "kf-gw", Subnets: []Subnet{newNet}},
+		{"other gateway name", Desired{GatewayIface: "kf-gw", Subnets: []ipam.Subnet{newNet}},
 			`iifname "kf-gw" udp dport { 4789, 6081 } drop`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

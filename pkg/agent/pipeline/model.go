@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/netip"
 
+	"github.com/kubefay/kubefay/pkg/ipam"
 	of "github.com/kubefay/kubefay/pkg/ovs/openflow"
 )
 
@@ -51,16 +52,11 @@ type Node struct {
 	ServiceCIDRs []netip.Prefix
 }
 
-// Subnet is one SubNet as the datapath sees it.
-type Subnet struct {
-	Name    string
-	CIDR    netip.Prefix
-	Gateway netip.Addr
-	// Private subnets accept new connections only from themselves, from
-	// AllowFrom, and from this node (probes).
-	Private   bool
-	AllowFrom []netip.Prefix
-}
+// Subnet is one SubNet in the one parsed form (ipam.ParseSubnet). The
+// pipeline reads Name, CIDR, Gateway, Private and AllowFrom: private subnets
+// accept new connections only from themselves, from AllowFrom, and from
+// this node (probes). An alias, not a copy: there is one subnet model.
+type Subnet = ipam.Subnet
 
 // Pod is a local pod interface attached to br-int.
 type Pod struct {

@@ -3,7 +3,7 @@ package podif
 import (
 	"context"
 	"encoding/hex"
-	"net"
+	"net/netip"
 	"slices"
 	"testing"
 	"time"
@@ -61,11 +61,9 @@ func BenchmarkConfigureTeardown(b *testing.B) {
 			host := podiftest.NewNetNS(b, "kfh")
 			pod := podiftest.NewNetNS(b, "kfp")
 			p := &Plumber{HostNetNSPath: host.Path, createPair: c.create}
-			ip, subnet, _ := net.ParseCIDR("10.200.9.5/24")
-			subnet.IP = ip
 			spec := PodIfaceSpec{
 				NetNSPath: pod.Path, HostIfName: HostIfName("bench", "eth0"), MTU: 1450,
-				IP: *subnet, Gateway: net.ParseIP("10.200.9.1"), DisableTxChecksum: true,
+				IP: netip.MustParsePrefix("10.200.9.5/24"), Gateway: netip.MustParseAddr("10.200.9.1"), DisableTxChecksum: true,
 			}
 			ctx := context.Background()
 			var conf, down, total []time.Duration

@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/kubefay/kubefay/pkg/netconv"
 )
 
 // Check verifies that the pair of spec is as Configure left it: the host end
@@ -63,7 +64,7 @@ func (p *Plumber) Check(ctx context.Context, spec PodIfaceSpec) error {
 		bad("MTU pod %d host %d, want %d", pa.MTU, ha.MTU, spec.MTU)
 	}
 	family := netlink.FAMILY_V4
-	if spec.IP.IP.To4() == nil {
+	if !spec.IP.Addr().Is4() {
 		family = netlink.FAMILY_V6
 	}
 	addrs, err := podH.AddrList(podLink, family)
@@ -72,30 +73,31 @@ func (p *Plumber) Check(ctx context.Context, spec PodIfaceSpec) error {
 	}
 	found, other := false, ""
 	for _, a := range addrs {
-		found = found || a.IPNet.String() == spec.IP.String()
-		if a.IP.Equal(spec.IP.IP) {
+		got := netconv.Prefix(a.IPNet)
+		found = found || got == spec.IP
+		if got.Addr() == spec.IP.Addr() {
 			other = a.IPNet.String()
 		}
 	}
 	switch {
 	case found:
 	case other != "":
-		bad("%s has address %s, want %s (prefix length differs)", spec.IfName, other, &spec.IP)
+		bad("%s has address %s, want %s (prefix length differs)", spec.IfName, other, spec.IP)
 	default:
-		bad("%s lacks address %s", spec.IfName, &spec.IP)
+		bad("%s lacks address %s", spec.IfName, spec.IP)
 	}
 	routes, err := podH.RouteList(podLink, family)
 	if err != nil {
 		return fmt.Errorf("list routes: %w", err)
 	}
 	want := []Route{}
-	if spec.Gateway != nil {
-		want = append(want, Route{Dst: *defaultDst(spec.IP.IP), GW: spec.Gateway})
+	if spec.Gateway.IsValid() {
+		want = append(want, Route{Dst: defaultDst(spec.IP.Addr()), GW: spec.Gateway})
 	}
 	want = append(want, spec.Routes...)
 	for _, w := range want {
 		if !hasRoute(routes, w) {
-			bad("%s lacks route %s via %s", spec.IfName, &w.Dst, w.GW)
+			bad("%s lacks route %s via %s", spec.IfName, w.Dst, w.GW)
 		}
 	}
 	if spec.DisableTxChecksum {
@@ -121,19 +123,10 @@ func (p *Plumber) Check(ctx context.Context, spec PodIfaceSpec) error {
 
 func hasRoute(routes []netlink.Route, w Route) bool {
 	for _, r := range routes {
-		dst := "<nil>"
-		if r.Dst != nil {
-			dst = r.Dst.String()
-		}
-		isDefault := r.Dst == nil && ones(w.Dst) == 0
-		if (dst == w.Dst.String() || isDefault) && r.Gw.Equal(w.GW) {
+		isDefault := r.Dst == nil && w.Dst.Bits() == 0
+		if (r.Dst != nil && netconv.Prefix(r.Dst) == w.Dst || isDefault) && netconv.Addr(r.Gw) == w.GW {
 			return true
 		}
 	}
 	return false
-}
-
-func ones(n net.IPNet) int {
-	o, _ := n.Mask.Size()
-	return o
 }

@@ -3,11 +3,13 @@ package podif
 import (
 	"context"
 	"fmt"
-	"net"
+	"net/netip"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/kubefay/kubefay/pkg/netconv"
 )
 
 // Configure creates (or, on a repeated ADD, reuses) the veth pair of spec
@@ -167,25 +169,24 @@ func configurePodEnd(h *netlink.Handle, l netlink.Link, spec *PodIfaceSpec, reus
 			return fmt.Errorf("set up: %w", err)
 		}
 	}
-	if spec.Gateway != nil {
-		if err := h.RouteReplace(podRoute(a.Index, spec.IP, defaultDst(spec.IP.IP), spec.Gateway)); err != nil {
+	if spec.Gateway.IsValid() {
+		if err := h.RouteReplace(podRoute(a.Index, spec.IP, defaultDst(spec.IP.Addr()), spec.Gateway)); err != nil {
 			return fmt.Errorf("default route via %s: %w", spec.Gateway, err)
 		}
 	}
 	for _, r := range spec.Routes {
-		dst := r.Dst
-		if err := h.RouteReplace(podRoute(a.Index, spec.IP, &dst, r.GW)); err != nil {
-			return fmt.Errorf("route %s via %s: %w", &dst, r.GW, err)
+		if err := h.RouteReplace(podRoute(a.Index, spec.IP, r.Dst, r.GW)); err != nil {
+			return fmt.Errorf("route %s via %s: %w", r.Dst, r.GW, err)
 		}
 	}
 	return nil
 }
 
 // ensureAddress leaves ip as the only global address of its family on l.
-func ensureAddress(h *netlink.Handle, l netlink.Link, ip net.IPNet, reused bool) error {
+func ensureAddress(h *netlink.Handle, l netlink.Link, ip netip.Prefix, reused bool) error {
 	family := netlink.FAMILY_V4
 	flags := 0
-	if ip.IP.To4() == nil {
+	if !ip.Addr().Is4() {
 		family = netlink.FAMILY_V6
 		flags = unix.IFA_F_NODAD // usable at once
 	}
@@ -195,7 +196,7 @@ func ensureAddress(h *netlink.Handle, l netlink.Link, ip net.IPNet, reused bool)
 			return fmt.Errorf("list addresses: %w", err)
 		}
 		for _, a := range addrs {
-			if a.IPNet.String() == ip.String() {
+			if netconv.Prefix(a.IPNet) == ip {
 				return nil
 			}
 			if a.IP.IsLinkLocalUnicast() {
@@ -206,39 +207,40 @@ func ensureAddress(h *netlink.Handle, l netlink.Link, ip net.IPNet, reused bool)
 			}
 		}
 	}
-	if err := h.AddrAdd(l, &netlink.Addr{IPNet: &ip, Flags: flags}); err != nil {
-		return fmt.Errorf("add address %s: %w", &ip, err)
+	if err := h.AddrAdd(l, &netlink.Addr{IPNet: netconv.IPNet(ip), Flags: flags}); err != nil {
+		return fmt.Errorf("add address %s: %w", ip, err)
 	}
 	return nil
 }
 
 // podRoute is a route out of the pod interface; a next hop outside the
 // pod's subnet is flagged on-link.
-func podRoute(ifIndex int, podIP net.IPNet, dst *net.IPNet, gw net.IP) *netlink.Route {
-	r := &netlink.Route{LinkIndex: ifIndex, Dst: dst}
-	if gw == nil {
+func podRoute(ifIndex int, podIP, dst netip.Prefix, gw netip.Addr) *netlink.Route {
+	r := &netlink.Route{LinkIndex: ifIndex, Dst: netconv.IPNet(dst)}
+	if !gw.IsValid() {
 		r.Scope = netlink.SCOPE_LINK
 		return r
 	}
-	r.Gw = gw
+	r.Gw = gw.AsSlice()
 	if !podIP.Contains(gw) {
 		r.Flags = int(netlink.FLAG_ONLINK)
 	}
 	return r
 }
 
-func defaultDst(ip net.IP) *net.IPNet {
-	if ip.To4() != nil {
-		return &net.IPNet{IP: net.IPv4zero.To4(), Mask: net.CIDRMask(0, 32)}
+// defaultDst is the default route's destination in ip's family.
+func defaultDst(ip netip.Addr) netip.Prefix {
+	if ip.Is4() {
+		return netip.PrefixFrom(netip.IPv4Unspecified(), 0)
 	}
-	return &net.IPNet{IP: net.IPv6zero, Mask: net.CIDRMask(0, 128)}
+	return netip.PrefixFrom(netip.IPv6Unspecified(), 0)
 }
 
 // podSocketWork does what needs sockets of the pod namespace: TX checksum
 // offload off and the gratuitous ARP. The sockets are opened with one trip
 // of a locked thread into the namespace and used from here.
 func podSocketWork(podNS netns.NsHandle, l netlink.Link, spec *PodIfaceSpec) error {
-	garp := !spec.SkipGratuitousARP && spec.IP.IP.To4() != nil
+	garp := !spec.SkipGratuitousARP && spec.IP.Addr().Is4()
 	if !spec.DisableTxChecksum && !garp {
 		return nil
 	}
@@ -274,7 +276,7 @@ func podSocketWork(podNS netns.NsHandle, l netlink.Link, spec *PodIfaceSpec) err
 		}
 	}
 	if garp {
-		if err := sendGARP(packetFD, l.Attrs().Index, spec.MAC, spec.IP.IP, 1); err != nil {
+		if err := sendGARP(packetFD, l.Attrs().Index, spec.MAC, spec.IP.Addr(), 1); err != nil {
 			return err
 		}
 	}

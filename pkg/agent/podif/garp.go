@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net"
+	"net/netip"
 
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
@@ -12,8 +13,8 @@ import (
 // garpFrame builds a gratuitous ARP request (sender and target protocol
 // address both ip) broadcast from mac: the form every switch and kernel
 // accepts to refresh its tables.
-func garpFrame(mac net.HardwareAddr, ip net.IP) []byte {
-	ip4 := ip.To4()
+func garpFrame(mac net.HardwareAddr, ip netip.Addr) []byte {
+	ip4 := ip.Unmap().As4()
 	f := make([]byte, 14+28)
 	copy(f[0:6], []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
 	copy(f[6:12], mac)
@@ -24,8 +25,8 @@ func garpFrame(mac net.HardwareAddr, ip net.IP) []byte {
 	a[4], a[5] = 6, 4                                 // address lengths
 	binary.BigEndian.PutUint16(a[6:8], 1)             // request
 	copy(a[8:14], mac)                                // sender MAC
-	copy(a[14:18], ip4)                               // sender IP
-	copy(a[24:28], ip4)                               // target IP (target MAC zero)
+	copy(a[14:18], ip4[:])                            // sender IP
+	copy(a[24:28], ip4[:])                            // target IP (target MAC zero)
 	return f
 }
 
@@ -44,7 +45,7 @@ func closePacketSocket(fd int) {
 
 // sendGARP sends count gratuitous ARPs for ip out of ifIndex through the
 // packet socket fd.
-func sendGARP(fd, ifIndex int, mac net.HardwareAddr, ip net.IP, count int) error {
+func sendGARP(fd, ifIndex int, mac net.HardwareAddr, ip netip.Addr, count int) error {
 	frame := garpFrame(mac, ip)
 	sa := &unix.SockaddrLinklayer{
 		Protocol: htons(unix.ETH_P_ARP),
@@ -64,8 +65,8 @@ func sendGARP(fd, ifIndex int, mac net.HardwareAddr, ip net.IP, count int) error
 // namespace at netnsPath, count times. Callers that attach the host end to a
 // switch after Configure use it to announce the pod once the port exists.
 // IPv6 addresses are ignored (no ARP).
-func SendGratuitousARP(netnsPath, ifName string, ip net.IP, count int) error {
-	if ip.To4() == nil {
+func SendGratuitousARP(netnsPath, ifName string, ip netip.Addr, count int) error {
+	if !ip.Unmap().Is4() {
 		return nil
 	}
 	ns, err := netns.GetFromPath(netnsPath)

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net"
+	"net/netip"
 )
 
 // HostIfName returns the deterministic host-side name of a pod interface:
@@ -21,17 +22,14 @@ const HostIfPrefix = "kf"
 // MACFromIP returns the pod MAC for ip: 0a:58 followed by the IPv4 address
 // (or the last 4 bytes of an IPv6 one). 0x0a is a locally administered
 // unicast prefix, so it never clashes with a vendor MAC; a given IP always has
-// the same MAC, which keeps neighbour caches right when IPs are reused. A nil
-// ip gives a random locally administered MAC.
-func MACFromIP(ip net.IP) net.HardwareAddr {
-	if ip == nil {
+// the same MAC, which keeps neighbour caches right when IPs are reused. An
+// invalid (zero) ip gives a random locally administered MAC.
+func MACFromIP(ip netip.Addr) net.HardwareAddr {
+	if !ip.IsValid() {
 		return RandomMAC()
 	}
-	b := ip.To4()
-	if b == nil {
-		b = ip.To16()[12:]
-	}
-	return net.HardwareAddr{0x0a, 0x58, b[0], b[1], b[2], b[3]}
+	b := ip.As16()
+	return net.HardwareAddr{0x0a, 0x58, b[12], b[13], b[14], b[15]}
 }
 
 // RandomMAC returns a random locally administered unicast MAC.

@@ -3,6 +3,7 @@ package podif
 import (
 	"bytes"
 	"net"
+	"net/netip"
 	"strings"
 	"testing"
 )
@@ -34,12 +35,12 @@ func TestMACFromIP(t *testing.T) {
 		{"fd00::1:2:304:506", "0a:58:03:04:05:06"},
 	}
 	for _, tt := range tests {
-		if got := MACFromIP(net.ParseIP(tt.ip)).String(); got != tt.want {
+		if got := MACFromIP(netip.MustParseAddr(tt.ip)).String(); got != tt.want {
 			t.Errorf("MACFromIP(%s) = %s, want %s", tt.ip, got, tt.want)
 		}
 	}
 	for range 20 {
-		m := MACFromIP(nil)
+		m := MACFromIP(netip.Addr{})
 		if m[0]&0x01 != 0 || m[0]&0x02 == 0 {
 			t.Fatalf("random MAC %s not locally administered unicast", m)
 		}
@@ -47,7 +48,7 @@ func TestMACFromIP(t *testing.T) {
 }
 
 func TestNormalize(t *testing.T) {
-	ip := net.IPNet{IP: net.ParseIP("10.192.1.5"), Mask: net.CIDRMask(24, 32)}
+	ip := netip.MustParsePrefix("10.192.1.5/24")
 	tests := []struct {
 		name    string
 		spec    PodIfaceSpec
@@ -70,7 +71,7 @@ func TestNormalize(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if s.IfName != "eth0" || s.MAC.String() != "0a:58:0a:c0:01:05" || len(s.IP.IP) != 4 {
+				if s.IfName != "eth0" || s.MAC.String() != "0a:58:0a:c0:01:05" || !s.IP.Addr().Is4() {
 					t.Errorf("defaults not applied: %+v", s)
 				}
 				return
@@ -84,7 +85,7 @@ func TestNormalize(t *testing.T) {
 
 func TestGARPFrame(t *testing.T) {
 	mac := net.HardwareAddr{0x0a, 0x58, 10, 192, 1, 5}
-	f := garpFrame(mac, net.ParseIP("10.192.1.5"))
+	f := garpFrame(mac, netip.MustParseAddr("10.192.1.5"))
 	want := []byte{
 		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0a, 0x58, 10, 192, 1, 5, 0x08, 0x06, // Ethernet
 		0, 1, 0x08, 0, 6, 4, 0, 1, // ARP request
@@ -97,16 +98,16 @@ func TestGARPFrame(t *testing.T) {
 }
 
 func TestPodRouteOnLink(t *testing.T) {
-	ip := net.IPNet{IP: net.ParseIP("10.192.1.5").To4(), Mask: net.CIDRMask(24, 32)}
-	in := podRoute(3, ip, defaultDst(ip.IP), net.ParseIP("10.192.1.1"))
+	ip := netip.MustParsePrefix("10.192.1.5/24")
+	in := podRoute(3, ip, defaultDst(ip.Addr()), netip.MustParseAddr("10.192.1.1"))
 	if in.Flags != 0 {
 		t.Errorf("gateway in subnet flagged %d", in.Flags)
 	}
-	out := podRoute(3, ip, defaultDst(ip.IP), net.ParseIP("169.254.1.1"))
+	out := podRoute(3, ip, defaultDst(ip.Addr()), netip.MustParseAddr("169.254.1.1"))
 	if out.Flags == 0 {
 		t.Error("gateway outside subnet not on-link")
 	}
-	direct := podRoute(3, ip, &net.IPNet{IP: net.ParseIP("10.96.0.0").To4(), Mask: net.CIDRMask(12, 32)}, nil)
+	direct := podRoute(3, ip, netip.MustParsePrefix("10.96.0.0/12"), netip.Addr{})
 	if direct.Gw != nil || direct.Scope == 0 {
 		t.Errorf("direct route %+v", direct)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kubefay/kubefay/pkg/agent/podif/podiftest"
+	"github.com/kubefay/kubefay/pkg/netconv"
 )
 
 // lab is a host namespace (where host ends go) for one test.
@@ -33,14 +35,13 @@ func newLab(t *testing.T) *lab {
 	return &lab{t: t, host: host, p: &Plumber{HostNetNSPath: host.Path}}
 }
 
-func cidr(t testing.TB, s string) net.IPNet {
+func cidr(t testing.TB, s string) netip.Prefix {
 	t.Helper()
-	ip, n, err := net.ParseCIDR(s)
+	p, err := netip.ParsePrefix(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n.IP = ip
-	return *n
+	return p
 }
 
 // handle opens a netlink handle in ns, closed at the end of the test.
@@ -65,7 +66,7 @@ func (l *lab) spec(pod *podiftest.NetNS, id, ip, gw string) PodIfaceSpec {
 		HostIfName: HostIfName(id, "eth0"),
 		MTU:        1400,
 		IP:         cidr(l.t, ip),
-		Gateway:    net.ParseIP(gw),
+		Gateway:    netip.MustParseAddr(gw),
 	}
 }
 
@@ -73,7 +74,7 @@ func TestConfigureInsidePodNetNS(t *testing.T) {
 	l := newLab(t)
 	pod := podiftest.NewNetNS(t, "kfp")
 	spec := l.spec(pod, "c1", "10.200.1.5/24", "10.200.1.1")
-	spec.Routes = []Route{{Dst: cidr(t, "10.96.0.0/12"), GW: net.ParseIP("10.200.1.1")}, {Dst: cidr(t, "10.201.0.0/16")}}
+	spec.Routes = []Route{{Dst: cidr(t, "10.96.0.0/12"), GW: netip.MustParseAddr("10.200.1.1")}, {Dst: cidr(t, "10.201.0.0/16")}}
 	spec.DisableTxChecksum = true
 	res, err := l.p.Configure(context.Background(), spec)
 	if err != nil {
@@ -108,8 +109,8 @@ func TestConfigureInsidePodNetNS(t *testing.T) {
 		got = append(got, r.String())
 	}
 	for _, w := range []Route{
-		{Dst: cidr(t, "0.0.0.0/0"), GW: net.ParseIP("10.200.1.1")},
-		{Dst: cidr(t, "10.96.0.0/12"), GW: net.ParseIP("10.200.1.1")},
+		{Dst: cidr(t, "0.0.0.0/0"), GW: netip.MustParseAddr("10.200.1.1")},
+		{Dst: cidr(t, "10.96.0.0/12"), GW: netip.MustParseAddr("10.200.1.1")},
 		{Dst: cidr(t, "10.201.0.0/16")},
 	} {
 		if !hasRoute(routes, w) {
@@ -262,7 +263,7 @@ func TestCheckReportsDrift(t *testing.T) {
 	}
 	ph, hh := handle(t, pod), handle(t, l.host)
 	eth0, _ := ph.LinkByName("eth0")
-	if err := ph.AddrDel(eth0, &netlink.Addr{IPNet: &spec.IP}); err != nil {
+	if err := ph.AddrDel(eth0, &netlink.Addr{IPNet: netconv.IPNet(spec.IP)}); err != nil {
 		t.Fatal(err)
 	}
 	hl, _ := hh.LinkByName(spec.HostIfName)
@@ -274,8 +275,7 @@ func TestCheckReportsDrift(t *testing.T) {
 		t.Errorf("Check: %v", err)
 	}
 	// The same IP with another prefix length is named as such.
-	host32 := net.IPNet{IP: spec.IP.IP, Mask: net.CIDRMask(32, 32)}
-	if err := ph.AddrAdd(eth0, &netlink.Addr{IPNet: &host32}); err != nil {
+	if err := ph.AddrAdd(eth0, &netlink.Addr{IPNet: netconv.IPNet(netip.PrefixFrom(spec.IP.Addr(), 32))}); err != nil {
 		t.Fatal(err)
 	}
 	if err := l.p.Check(context.Background(), spec); err == nil || !strings.Contains(err.Error(), "has address 10.200.4.5/32, want 10.200.4.5/24") {
@@ -358,11 +358,11 @@ func TestTwoPodsPingThroughBridge(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unix.Close(rx)
-	if err := SendGratuitousARP(podA.Path, "eth0", net.ParseIP("10.200.6.2"), 1); err != nil {
+	if err := SendGratuitousARP(podA.Path, "eth0", netip.MustParseAddr("10.200.6.2"), 1); err != nil {
 		t.Fatal(err)
 	}
 	_ = unix.SetsockoptTimeval(rx, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Sec: 5})
-	want := garpFrame(MACFromIP(net.ParseIP("10.200.6.2")), net.ParseIP("10.200.6.2"))
+	want := garpFrame(MACFromIP(netip.MustParseAddr("10.200.6.2")), netip.MustParseAddr("10.200.6.2"))
 	for {
 		buf := make([]byte, 2048)
 		n, _, err := unix.Recvfrom(rx, buf, 0)
@@ -408,7 +408,7 @@ func TestConfigureIPv6(t *testing.T) {
 	l := newLab(t)
 	pod := podiftest.NewNetNS(t, "kfp")
 	spec := l.spec(pod, "c6", "fd00:200::5/64", "fd00:200::1")
-	spec.Routes = []Route{{Dst: cidr(t, "fd00:96::/112"), GW: net.ParseIP("fe80::1")}}
+	spec.Routes = []Route{{Dst: cidr(t, "fd00:96::/112"), GW: netip.MustParseAddr("fe80::1")}}
 	spec.DisableTxChecksum = true
 	res, err := l.p.Configure(context.Background(), spec)
 	if err != nil {

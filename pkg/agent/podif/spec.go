@@ -3,6 +3,7 @@ package podif
 import (
 	"fmt"
 	"net"
+	"net/netip"
 )
 
 // DefaultIfName is the pod-side interface name when the spec leaves it empty.
@@ -25,10 +26,11 @@ type PodIfaceSpec struct {
 	// MTU of both ends; the kernel default (1500) when zero.
 	MTU int
 	// IP is the pod's address and prefix length.
-	IP net.IPNet
+	IP netip.Prefix
 	// Gateway is the next hop of the default route; no default route when
-	// nil. A gateway outside IP's subnet is reached with an on-link route.
-	Gateway net.IP
+	// invalid (zero). A gateway outside IP's subnet is reached with an
+	// on-link route.
+	Gateway netip.Addr
 	// Routes are added in the pod besides the default route.
 	Routes []Route
 	// DisableTxChecksum turns TX checksum offload off on the pod interface
@@ -41,9 +43,10 @@ type PodIfaceSpec struct {
 // Route is an extra route in the pod.
 type Route struct {
 	// Dst is the destination prefix.
-	Dst net.IPNet
-	// GW is the next hop; nil means directly connected to the interface.
-	GW net.IP
+	Dst netip.Prefix
+	// GW is the next hop; invalid (zero) means directly connected to the
+	// interface.
+	GW netip.Addr
 }
 
 // Result describes the wired pair.
@@ -78,17 +81,17 @@ func (s *PodIfaceSpec) normalize() error {
 	if err := validIfName(s.HostIfName); err != nil {
 		return fmt.Errorf("host side: %w", err)
 	}
-	if s.IP.IP == nil || s.IP.Mask == nil {
+	if !s.IP.IsValid() {
 		return fmt.Errorf("podif: no pod IP given")
 	}
-	if v4 := s.IP.IP.To4(); v4 != nil {
-		s.IP.IP = v4
+	if a := s.IP.Addr(); a.Is4In6() && s.IP.Bits() >= 96 {
+		s.IP = netip.PrefixFrom(a.Unmap(), s.IP.Bits()-96)
 	}
 	if s.MTU < 0 || (s.MTU > 0 && s.MTU < 68) {
 		return fmt.Errorf("podif: invalid MTU %d", s.MTU)
 	}
 	if s.MAC == nil {
-		s.MAC = MACFromIP(s.IP.IP)
+		s.MAC = MACFromIP(s.IP.Addr())
 	} else if len(s.MAC) != 6 {
 		return fmt.Errorf("podif: invalid MAC %s", s.MAC)
 	}

@@ -33,6 +33,18 @@ const TableAll uint8 = 0xff
 // GroupAny is OFPG_ANY, "no group filter" in delete and stats requests.
 const GroupAny uint32 = 0xffffffff
 
+// putOutFilter appends the out_port and out_group filter of a flow mod or
+// flow stats request; 0 stands for no filter (PortAny, GroupAny).
+func putOutFilter(b []byte, outPort, outGroup uint32) []byte {
+	if outPort == 0 {
+		outPort = PortAny
+	}
+	if outGroup == 0 {
+		outGroup = GroupAny
+	}
+	return put32(put32(b, outPort), outGroup)
+}
+
 // noBuffer is OFP_NO_BUFFER.
 const noBuffer uint32 = 0xffffffff
 
@@ -93,15 +105,7 @@ func appendFlowMod(b []byte, xid uint32, fm *FlowMod) ([]byte, error) {
 	b = put16(b, f.HardTimeout)
 	b = put16(b, f.Priority)
 	b = put32(b, noBuffer)
-	outPort, outGroup := fm.OutPort, fm.OutGroup
-	if outPort == 0 {
-		outPort = PortAny
-	}
-	if outGroup == 0 {
-		outGroup = GroupAny
-	}
-	b = put32(b, outPort)
-	b = put32(b, outGroup)
+	b = putOutFilter(b, fm.OutPort, fm.OutGroup)
 	b = put16(b, uint16(f.Flags))
 	b = put16(b, f.Importance)
 	b = f.Match.appendTo(b)

@@ -58,15 +58,7 @@ func EncodeFlowStatsRequest(xid uint32, filter *FlowFilter) []byte {
 	}
 	b := appendMultipartRequest(nil, xid, multipartFlowDesc)
 	b = append(b, filter.Table, 0, 0, 0)
-	outPort, outGroup := filter.OutPort, filter.OutGroup
-	if outPort == 0 {
-		outPort = PortAny
-	}
-	if outGroup == 0 {
-		outGroup = GroupAny
-	}
-	b = put32(b, outPort)
-	b = put32(b, outGroup)
+	b = putOutFilter(b, filter.OutPort, filter.OutGroup)
 	b = zeros(b, 4)
 	b = put64(b, filter.Cookie)
 	b = put64(b, filter.CookieMask)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"sync"
 
 	"github.com/containernetworking/cni/pkg/types"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/kubefay/kubefay/pkg/agent/podif"
 	"github.com/kubefay/kubefay/pkg/cni/api"
+	"github.com/kubefay/kubefay/pkg/netconv"
 )
 
 // testAgent is a minimal agent for the tests: a trivial address picker over
@@ -27,7 +29,7 @@ type testAgent struct {
 }
 
 type attachment struct {
-	ip     net.IPNet
+	ip     netip.Prefix
 	hostIf string
 	netns  string
 	ifName string
@@ -54,7 +56,7 @@ func (a *testAgent) recorded() []api.Request {
 	return append([]api.Request(nil), a.requests...)
 }
 
-func (a *testAgent) gateway() net.IP { return net.ParseIP(a.prefix + "1").To4() }
+func (a *testAgent) gateway() netip.Addr { return netip.MustParseAddr(a.prefix + "1") }
 
 // allocate returns the attachment of key, picking an address if new.
 func (a *testAgent) allocate(key string, req *api.Request) (*attachment, error) {
@@ -67,7 +69,7 @@ func (a *testAgent) allocate(key string, req *api.Request) (*attachment, error) 
 		if !a.used[i] {
 			a.used[i] = true
 			at := &attachment{
-				ip:     net.IPNet{IP: net.ParseIP(fmt.Sprintf("%s%d", a.prefix, i)).To4(), Mask: net.CIDRMask(24, 32)},
+				ip:     netip.PrefixFrom(netip.MustParseAddr(fmt.Sprintf("%s%d", a.prefix, i)), 24),
 				hostIf: podif.HostIfName(req.ContainerID, req.IfName),
 				netns:  req.Netns,
 				ifName: req.IfName,
@@ -83,7 +85,7 @@ func (a *testAgent) release(key string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if at, ok := a.attached[key]; ok {
-		delete(a.used, at.ip.IP.To4()[3])
+		delete(a.used, at.ip.Addr().As4()[3])
 		delete(a.attached, key)
 	}
 }
@@ -129,8 +131,9 @@ func (a *testAgent) Add(ctx context.Context, req *api.Request) (*current.Result,
 			{Name: res.HostIfName, Mac: res.HostMAC.String()},
 			{Name: res.PodIfName, Mac: res.PodMAC.String(), Sandbox: req.Netns},
 		},
-		IPs:    []*current.IPConfig{{Address: at.ip, Gateway: a.gateway(), Interface: current.Int(1)}},
-		Routes: []*types.Route{{Dst: net.IPNet{IP: net.IPv4zero.To4(), Mask: net.CIDRMask(0, 32)}, GW: a.gateway()}},
+		IPs: []*current.IPConfig{{Address: *netconv.IPNet(at.ip),
+			Gateway: a.gateway().AsSlice(), Interface: current.Int(1)}},
+		Routes: []*types.Route{{Dst: net.IPNet{IP: net.IPv4zero.To4(), Mask: net.CIDRMask(0, 32)}, GW: a.gateway().AsSlice()}},
 	}, nil
 }
 
@@ -187,13 +190,4 @@ func (a *testAgent) GC(ctx context.Context, req *api.Request, valid []types.GCAt
 		a.release(k)
 	}
 	return nil
-}
-
-func cidrOf(s string) net.IPNet {
-	ip, n, err := net.ParseCIDR(s)
-	if err != nil {
-		panic(err)
-	}
-	n.IP = ip.To4()
-	return *n
 }

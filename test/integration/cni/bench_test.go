@@ -2,6 +2,7 @@ package cni_test
 
 import (
 	"context"
+	"net/netip"
 	"slices"
 	"testing"
 	"time"
@@ -40,7 +41,7 @@ func BenchmarkPodAddDel(b *testing.B) {
 	})
 	b.Run("in-process-baseline", func(b *testing.B) {
 		spec := e.agent.spec(&attachment{
-			ip: cidrOf("10.200.23.200/24"), hostIf: podif.HostIfName(id, "eth0"), netns: pod.Path, ifName: "eth0",
+			ip: netip.MustParsePrefix("10.200.23.200/24"), hostIf: podif.HostIfName(id, "eth0"), netns: pod.Path, ifName: "eth0",
 		})
 		ctx := context.Background()
 		var add, del []time.Duration

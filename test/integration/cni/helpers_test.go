@@ -16,7 +16,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -30,6 +29,7 @@ import (
 
 	"github.com/kubefay/kubefay/pkg/agent/podif/podiftest"
 	"github.com/kubefay/kubefay/pkg/cni/server"
+	"github.com/kubefay/kubefay/pkg/testing/cnibin"
 )
 
 var (
@@ -43,19 +43,8 @@ var (
 func pluginDir(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		goBin, err := exec.LookPath("go")
-		if err != nil {
-			goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
-		}
-		binDir, buildErr = os.MkdirTemp("", "kfcnibin")
-		if buildErr != nil {
-			return
-		}
-		cmd := exec.Command(goBin, "build", "-o", filepath.Join(binDir, "kubefay-cni"), "./cmd/kubefay-cni")
-		cmd.Dir = filepath.Join("..", "..", "..")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = errors.New("go build ./cmd/kubefay-cni: " + err.Error() + "\n" + string(out))
+		if binDir, buildErr = os.MkdirTemp("", "kfcnibin"); buildErr == nil {
+			buildErr = cnibin.Build(binDir, "./cmd/kubefay-cni")
 		}
 	})
 	if buildErr != nil {

@@ -13,7 +13,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/kubefay/kubefay/pkg/agent"
 	"github.com/kubefay/kubefay/pkg/agent/pipeline"
 	"github.com/kubefay/kubefay/pkg/agent/podif/podiftest"
 )
@@ -45,20 +44,9 @@ type attack struct {
 // still works.
 func TestPodAttacks(t *testing.T) {
 	ctx := testCtx(t)
-	block1, block2 := netip.MustParsePrefix("10.192.0.0/26"), netip.MustParsePrefix("10.192.0.64/26")
-	addr1, addr2 := netip.MustParseAddr("10.192.0.2"), netip.MustParseAddr("10.192.0.66") // gw0 addresses
-	u1 := underlay{netip.MustParseAddr("198.18.0.1"), "02:00:c6:12:00:01"}
-	u2 := underlay{netip.MustParseAddr("198.18.0.2"), "02:00:c6:12:00:02"}
-	n1 := startNode(t, ctx, netip.MustParseAddr("10.192.0.10"))
-	n2 := startNode(t, ctx, netip.MustParseAddr("10.192.0.74"))
-	connectNodes(t, n1, n2, u1, u2)
-	view := agent.ClusterView{
-		Subnets: []agent.SubnetView{{Name: "default", CIDR: defaultCIDR, Gateway: defaultGateway, NATOutgoing: true}},
-		Blocks:  []agent.BlockView{{CIDR: block1, Node: "node1"}, {CIDR: block2, Node: "node2"}},
-		NodeIPs: map[string]netip.Addr{"node1": u1.ip, "node2": u2.ip},
-	}
-	n1.nodeSync(t, ctx, "node1", addr1, view)
-	n2.nodeSync(t, ctx, "node2", addr2, view)
+	tn := startTwoNodes(t, ctx, "vxlan")
+	tn.nodeSync(t, ctx)
+	n1, n2, addr1 := tn.n1, tn.n2, tn.addr1
 
 	a := n1.addPod(t, ctx, "attacker")
 	b := n1.addPod(t, ctx, "victim")

@@ -115,7 +115,7 @@ func startNodeTunnel(t *testing.T, ctx context.Context, firstIP netip.Addr, tunn
 		t.Fatalf("openflow: %v", err)
 	}
 	t.Cleanup(func() { _ = conn.Close() })
-	flows := flowsync.New[*of.Flow](agent.NewBridgeSwitch(conn))
+	flows := flowsync.New[*of.Flow](agent.NewFlowSwitch(conn))
 	subnet := pipeline.Subnet{Name: "default", CIDR: defaultCIDR, Gateway: defaultGateway}
 	info := pipeline.Node{GatewayMAC: gwMAC, Subnets: []pipeline.Subnet{subnet}}
 	flows.Set("base", pipeline.BaseFlows(info))
@@ -126,12 +126,12 @@ func startNodeTunnel(t *testing.T, ctx context.Context, firstIP netip.Addr, tunn
 
 	n := &node{ovs: inst, vs: vs, conn: conn, flows: flows, info: info}
 	n.handler = &agent.CNIHandler{
-		IPAM:     newMemAllocator(firstIP, defaultGateway, defaultCIDR, "default"),
-		Ports:    agent.NewOVSPorts(vs, bridge),
-		Plumbing: &podif.Plumber{HostNetNSPath: filepath.Join(podiftest.NetNSDir, inst.NetNS)},
-		Flows:    flows,
-		MTU:      podMTU,
-		Netdev:   ovstest.DatapathType() == ovstest.Netdev,
+		IPAM:    newMemAllocator(firstIP, defaultGateway, defaultCIDR, "default"),
+		Ports:   agent.NewOVSPorts(vs, bridge),
+		Plumber: &podif.Plumber{HostNetNSPath: filepath.Join(podiftest.NetNSDir, inst.NetNS)},
+		Flows:   flows,
+		MTU:     podMTU,
+		Netdev:  ovstest.DatapathType() == ovstest.Netdev,
 	}
 	return n
 }

@@ -58,23 +58,11 @@ func TestForgedTunnelPackets(t *testing.T) {
 
 func testForgedTunnelPackets(t *testing.T, tunnelType string) {
 	ctx := testCtx(t)
-	block1, block2 := netip.MustParsePrefix("10.192.0.0/26"), netip.MustParsePrefix("10.192.0.64/26")
-	addr1, addr2 := netip.MustParseAddr("10.192.0.2"), netip.MustParseAddr("10.192.0.66") // gw0 addresses
-	u1 := underlay{netip.MustParseAddr("198.18.0.1"), "02:00:c6:12:00:01"}
-	u2 := underlay{netip.MustParseAddr("198.18.0.2"), "02:00:c6:12:00:02"}
+	tn := startTwoNodes(t, ctx, tunnelType)
+	n1, n2, addr2, u1, u2 := tn.n1, tn.n2, tn.addr2, tn.u1, tn.u2
 	stranger := netip.MustParseAddr("198.18.0.9") // on the underlay, not a node
-	n1 := startNodeTunnel(t, ctx, netip.MustParseAddr("10.192.0.10"), tunnelType)
-	n2 := startNodeTunnel(t, ctx, netip.MustParseAddr("10.192.0.74"), tunnelType)
-	connectNodes(t, n1, n2, u1, u2)
 	n1.ovs.Exec(t, "ip", "addr", "add", stranger.String()+"/24", "dev", underlayDev())
-
-	view := agent.ClusterView{
-		Subnets: []agent.SubnetView{{Name: "default", CIDR: defaultCIDR, Gateway: defaultGateway, NATOutgoing: true}},
-		Blocks:  []agent.BlockView{{CIDR: block1, Node: "node1"}, {CIDR: block2, Node: "node2"}},
-		NodeIPs: map[string]netip.Addr{"node1": u1.ip, "node2": u2.ip},
-	}
-	n1.nodeSync(t, ctx, "node1", addr1, view)
-	n2.nodeSync(t, ctx, "node2", addr2, view)
+	tn.nodeSync(t, ctx)
 
 	a := n1.addPod(t, ctx, "pod-a")
 	c := n2.addPod(t, ctx, "pod-c")

@@ -1,12 +1,14 @@
 package datapath
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"regexp"
 	"strconv"
 	"testing"
 
+	"github.com/kubefay/kubefay/pkg/agent"
 	"github.com/kubefay/kubefay/pkg/agent/pipeline"
 	"github.com/kubefay/kubefay/pkg/ovs/ovstest"
 )
@@ -47,6 +49,45 @@ func connectNodes(t *testing.T, n1, n2 *node, u1, u2 underlay) {
 	}
 }
 
+// twoNodes is the layout of the two-node tests: node1 and node2, with pods
+// from 10.192.0.10 and 10.192.0.74 in one /26 block each of the default
+// subnet, joined by an underlay.
+type twoNodes struct {
+	n1, n2         *node
+	block1, block2 netip.Prefix
+	addr1, addr2   netip.Addr // the nodes' gw0 addresses
+	u1, u2         underlay
+}
+
+// startTwoNodes starts node1 and node2 with tun0 of tunnelType and joins
+// their underlay.
+func startTwoNodes(t *testing.T, ctx context.Context, tunnelType string) *twoNodes {
+	t.Helper()
+	tn := &twoNodes{
+		block1: netip.MustParsePrefix("10.192.0.0/26"), block2: netip.MustParsePrefix("10.192.0.64/26"),
+		addr1: netip.MustParseAddr("10.192.0.2"), addr2: netip.MustParseAddr("10.192.0.66"),
+		u1: underlay{netip.MustParseAddr("198.18.0.1"), "02:00:c6:12:00:01"},
+		u2: underlay{netip.MustParseAddr("198.18.0.2"), "02:00:c6:12:00:02"},
+	}
+	tn.n1 = startNodeTunnel(t, ctx, netip.MustParseAddr("10.192.0.10"), tunnelType)
+	tn.n2 = startNodeTunnel(t, ctx, netip.MustParseAddr("10.192.0.74"), tunnelType)
+	connectNodes(t, tn.n1, tn.n2, tn.u1, tn.u2)
+	return tn
+}
+
+// nodeSync runs the agent's NodeSync on both nodes with the layout's
+// cluster view.
+func (tn *twoNodes) nodeSync(t *testing.T, ctx context.Context) {
+	t.Helper()
+	view := agent.ClusterView{
+		Subnets: []agent.SubnetView{{Name: "default", CIDR: defaultCIDR, Gateway: defaultGateway, NATOutgoing: true}},
+		Blocks:  []agent.BlockView{{CIDR: tn.block1, Node: "node1"}, {CIDR: tn.block2, Node: "node2"}},
+		NodeIPs: map[string]netip.Addr{"node1": tn.u1.ip, "node2": tn.u2.ip},
+	}
+	tn.n1.nodeSync(t, ctx, "node1", tn.addr1, view)
+	tn.n2.nodeSync(t, ctx, "node2", tn.addr2, view)
+}
+
 // underlayDev is the interface that holds a node's underlay address.
 func underlayDev() string {
 	if ovstest.DatapathType() == ovstest.System {
@@ -60,12 +101,8 @@ func underlayDev() string {
 // across them through pipeline.TunnelFlows and TunnelSourceFlows.
 func TestCrossNodePods(t *testing.T) {
 	ctx := testCtx(t)
-	block1, block2 := netip.MustParsePrefix("10.192.0.0/26"), netip.MustParsePrefix("10.192.0.64/26")
-	u1 := underlay{netip.MustParseAddr("198.18.0.1"), "02:00:c6:12:00:01"}
-	u2 := underlay{netip.MustParseAddr("198.18.0.2"), "02:00:c6:12:00:02"}
-	n1 := startNode(t, ctx, netip.MustParseAddr("10.192.0.10"))
-	n2 := startNode(t, ctx, netip.MustParseAddr("10.192.0.74"))
-	connectNodes(t, n1, n2, u1, u2)
+	tn := startTwoNodes(t, ctx, "vxlan")
+	n1, n2, block1, block2, u1, u2 := tn.n1, tn.n2, tn.block1, tn.block2, tn.u1, tn.u2
 
 	for _, x := range []struct {
 		n      *node

@@ -25,8 +25,8 @@ import (
 // agents simulates the IPAM path of one kubefay-agent per node: one real
 // ipam.Allocator per node (its own group-commit queues), all writing
 // through one counted client. They share one informer cache (SubNets,
-// IPAMBlocks, Pods) instead of one each — a real agent watches pods with
-// a spec.nodeName field selector; here one pod informer hands each pod to
+// IPAMBlocks, Pods) instead of one each — a real agent's cache holds every
+// pod too (agent.CacheOptions); here one pod informer hands each pod to
 // its node's Allocator, as kubelet's CNI ADD would, one goroutine per pod.
 type agents struct {
 	ctx     context.Context

@@ -13,7 +13,7 @@ func TestMain(m *testing.M) {
 	// controller-runtime logs through klog, like the binaries.
 	ctrllog.SetLogger(klog.NewKlogr())
 	if kc := os.Getenv(envWatcher); kc != "" {
-		if err := runWatcher(kc, nodeName(0)); err != nil {
+		if err := runWatcher(kc); err != nil {
 			fmt.Fprintln(os.Stderr, "watcher:", err)
 			os.Exit(1)
 		}

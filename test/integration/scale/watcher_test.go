@@ -12,17 +12,12 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
-	"k8s.io/apimachinery/pkg/fields"
 	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
 	"github.com/kubefay/kubefay/pkg/agent"
-	"github.com/kubefay/kubefay/pkg/apis/kubefay/v1alpha1"
 )
 
 // envWatcher, set to a kubeconfig, turns the test binary into one agent's
@@ -36,7 +31,7 @@ type watchStats struct {
 	Events      int64 // add/update/delete events delivered to handlers
 	Received    int64 // bytes read from the API server (lists + watch streams)
 	Requests    int64
-	// by resource: "pods" (both informers), "ipamblocks", ...
+	// by resource: "pods", "ipamblocks", ...
 	EventsOf   map[string]int64
 	ReceivedOf map[string]int64
 }
@@ -44,7 +39,7 @@ type watchStats struct {
 // watched are the resources the agent's informers watch.
 var watched = []string{"pods", "ipamblocks", "subnets", "nodes", "namespaces", "networkpolicies"}
 
-func runWatcher(kubeconfig, node string) error {
+func runWatcher(kubeconfig string) error {
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {
 		return err
@@ -66,46 +61,32 @@ func runWatcher(kubeconfig, node string) error {
 			DeleteFunc: func(any) { n.Add(1) },
 		}
 	}
-	sets := []struct {
-		opts  cache.Options
-		kinds []client.Object
-	}{
-		// the node's datapath view: its own pods only
-		{cache.Options{Scheme: scheme, ByObject: map[client.Object]cache.ByObject{
-			&corev1.Pod{}: {Field: fields.OneTermEqualSelector("spec.nodeName", node)}}},
-			[]client.Object{&v1alpha1.SubNet{}, &v1alpha1.IPAMBlock{}, &corev1.Node{}, &corev1.Pod{}, &corev1.Namespace{}}},
-		// NetworkPolicy: every pod of the cluster, slimmed
-		{cache.Options{Scheme: scheme, ByObject: map[client.Object]cache.ByObject{
-			&corev1.Pod{}: {Transform: agent.SlimPod}}},
-			[]client.Object{&networkingv1.NetworkPolicy{}, &corev1.Pod{}, &corev1.Namespace{}}},
-	}
+	// the agent's one informer cache: one watch per resource
 	start := time.Now()
-	for _, s := range sets {
-		c, err := cache.New(cfg, s.opts)
+	c, err := cache.New(cfg, agent.CacheOptions(scheme))
+	if err != nil {
+		return err
+	}
+	go func() { _ = c.Start(ctx) }()
+	for _, k := range agent.WatchedKinds() {
+		inf, err := c.GetInformer(ctx, k)
 		if err != nil {
 			return err
 		}
-		go func() { _ = c.Start(ctx) }()
-		for _, k := range s.kinds {
-			inf, err := c.GetInformer(ctx, k)
-			if err != nil {
-				return err
-			}
-			gvk, err := apiutil.GVKForObject(k, scheme)
-			if err != nil {
-				return err
-			}
-			n := events[resourceOf(gvk.Kind)]
-			if n == nil {
-				return fmt.Errorf("no counter for %s", gvk.Kind)
-			}
-			if _, err := inf.AddEventHandler(counter(n)); err != nil {
-				return err
-			}
+		gvk, err := apiutil.GVKForObject(k, scheme)
+		if err != nil {
+			return err
 		}
-		if !c.WaitForCacheSync(ctx) {
-			return fmt.Errorf("caches did not sync")
+		n := events[resourceOf(gvk.Kind)]
+		if n == nil {
+			return fmt.Errorf("no counter for %s", gvk.Kind)
 		}
+		if _, err := inf.AddEventHandler(counter(n)); err != nil {
+			return err
+		}
+	}
+	if !c.WaitForCacheSync(ctx) {
+		return fmt.Errorf("caches did not sync")
 	}
 	st := watchStats{SyncedAfter: time.Since(start)}
 	fmt.Println("synced", st.SyncedAfter.Nanoseconds())

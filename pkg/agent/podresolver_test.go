@@ -17,7 +17,7 @@ import (
 	"github.com/kubefay/kubefay/pkg/apis/kubefay/v1alpha1"
 )
 
-func TestPodInfoAddressAnnotations(t *testing.T) {
+func TestPodResolverAddressAnnotations(t *testing.T) {
 	const three = "10.192.10.1, 10.192.10.2,10.192.10.3"
 	controller := true
 	sts := func(p *corev1.Pod) {
@@ -63,9 +63,13 @@ func TestPodInfoAddressAnnotations(t *testing.T) {
 			for _, m := range tt.mod {
 				m(p)
 			}
-			c := fake.NewClientBuilder().WithScheme(s).WithObjects(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ns"}}, p).Build()
-			ref := PodRef{Namespace: "ns", Name: tt.pod}
-			err := podInfo(c, c)(context.Background(), &ref)
+			// the pod is read from the agent's cache, which holds it slimmed
+			slim, _ := SlimPod(p)
+			ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ns"}}
+			cache := fake.NewClientBuilder().WithScheme(s).WithObjects(ns, slim.(*corev1.Pod)).Build()
+			api := fake.NewClientBuilder().WithScheme(s).WithObjects(ns).Build()
+			ref := PodRef{Namespace: "ns", Name: tt.pod, UID: "uid"}
+			err := apiPodResolver(api, cache)(context.Background(), &ref)
 			if tt.wantErr != "" {
 				var e *types.Error
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !errors.As(err, &e) || e.Code != types.ErrInvalidNetworkConfig {
@@ -87,11 +91,11 @@ func TestPodInfoAddressAnnotations(t *testing.T) {
 	}
 }
 
-// TestPodInfoCacheFreshness: the informer cache answers when it has the
+// TestPodResolverCacheFreshness: the informer cache answers when it has the
 // namespace and the very pod of the request (same UID); a namespace it does
 // not have yet and a same-name pod of another UID (re-created) are read
 // from the API.
-func TestPodInfoCacheFreshness(t *testing.T) {
+func TestPodResolverCacheFreshness(t *testing.T) {
 	s := runtime.NewScheme()
 	if err := corev1.AddToScheme(s); err != nil {
 		t.Fatal(err)
@@ -121,7 +125,7 @@ func TestPodInfoCacheFreshness(t *testing.T) {
 			cache := fake.NewClientBuilder().WithScheme(s).WithRuntimeObjects(tt.cached...).Build()
 			api := fake.NewClientBuilder().WithScheme(s).WithObjects(ns("api"), pod("u1", "10.0.0.2")).Build()
 			ref := PodRef{Namespace: "ns", Name: "p", UID: tt.uid}
-			if err := podInfo(api, cache)(context.Background(), &ref); err != nil {
+			if err := apiPodResolver(api, cache)(context.Background(), &ref); err != nil {
 				t.Fatal(err)
 			}
 			if ref.Subnet != tt.subnet || ref.StaticIP.String() != tt.ipv4 {

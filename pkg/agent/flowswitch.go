@@ -8,21 +8,21 @@ import (
 	of "github.com/kubefay/kubefay/pkg/ovs/openflow"
 )
 
-// bridgeSwitch is flowsync's view of br-int over our OpenFlow connection:
+// ofFlowSwitch is flowsync's view of br-int over our OpenFlow connection:
 // the installed kubefay flows (cookie magic) and atomic bundles.
-type bridgeSwitch struct{ conn *of.Conn }
+type ofFlowSwitch struct{ conn *of.Conn }
 
-// NewBridgeSwitch returns the flowsync.Switch of the bridge behind conn.
-func NewBridgeSwitch(conn *of.Conn) flowsync.Switch[*of.Flow] { return bridgeSwitch{conn: conn} }
+// NewFlowSwitch returns the flowsync.Switch of the bridge behind conn.
+func NewFlowSwitch(conn *of.Conn) flowsync.Switch[*of.Flow] { return ofFlowSwitch{conn: conn} }
 
 // Installed dumps every flow whose cookie says kubefay installed it.
-func (s bridgeSwitch) Installed(ctx context.Context) ([]*of.Flow, error) {
+func (s ofFlowSwitch) Installed(ctx context.Context) ([]*of.Flow, error) {
 	return s.conn.DumpFlows(ctx, &of.FlowFilter{Table: of.TableAll,
 		Cookie: pipeline.CookieMagic, CookieMask: pipeline.CookieMagicMask})
 }
 
 // Apply sends adds, strict modifies and strict deletes in one atomic bundle.
-func (s bridgeSwitch) Apply(ctx context.Context, add, modify, del []*of.Flow) error {
+func (s ofFlowSwitch) Apply(ctx context.Context, add, modify, del []*of.Flow) error {
 	b := s.conn.NewBundle()
 	for _, f := range del {
 		b.Add(of.DeleteFlowStrict(f))

@@ -29,14 +29,14 @@ func firstAnnotation(ann map[string]string, keys []string) (string, string) {
 	return "", ""
 }
 
-// podInfo reads the pod's namespace (its subnet annotation) and the pod
+// apiPodResolver reads the pod's namespace (its subnet annotation) and the pod
 // (its static IP or ip pool annotation, labels and ports) from the informer
 // cache, and from the API when the cache does not have them yet (a
 // namespace created a moment ago) or has another pod of the same name (a
 // StatefulSet pod re-created: the UID of the CNI request decides). A
 // namespace without the annotation may be listed in a SubNet's
 // spec.namespaces (read from cache).
-func podInfo(c client.Reader, cache client.Reader) PodInfo {
+func apiPodResolver(c client.Reader, cache client.Reader) PodResolver {
 	return func(ctx context.Context, pod *PodRef) error {
 		var ns corev1.Namespace
 		if err := cachedGet(ctx, cache, c, client.ObjectKey{Name: pod.Namespace}, &ns, func() bool { return true }); err != nil {

@@ -1,0 +1,88 @@
+package agent
+
+import (
+	"context"
+
+	"github.com/kubefay/kubefay/pkg/ovs/ovsdb"
+)
+
+// PodPort is a pod's port on br-int as recorded in OVSDB.
+type PodPort struct {
+	Name   string
+	OFPort uint32
+	// ExternalIDs carry the pod's identity and addresses (ExternalID* keys).
+	ExternalIDs map[string]string
+}
+
+// Ports manages pod ports on br-int (pkg/ovs/ovsdb).
+type Ports interface {
+	// EnsurePodPort adds or updates the port and waits for its ofport.
+	EnsurePodPort(ctx context.Context, name string, externalIDs map[string]string) (uint32, error)
+	// DeletePort removes the port; absent is success.
+	DeletePort(ctx context.Context, name string) error
+	// ListPodPorts returns the ports kubefay created for pods.
+	ListPodPorts(ctx context.Context) ([]PodPort, error)
+}
+
+// External IDs kubefay puts on a pod's OVS port, so that the agent can
+// rebuild its state from OVS after a restart and a user can see in
+// `ovs-vsctl list interface` which pod a port belongs to.
+const (
+	ExternalIDOwner       = "kubefay-owner" // "pod"
+	ExternalIDNamespace   = "kubefay-pod-namespace"
+	ExternalIDPod         = "kubefay-pod-name"
+	ExternalIDPodUID      = "kubefay-pod-uid"
+	ExternalIDContainerID = "kubefay-container-id"
+	ExternalIDInterface   = "kubefay-interface"
+	ExternalIDIP          = "kubefay-ip"
+	ExternalIDMAC         = "kubefay-mac"
+	ExternalIDSubnet      = "kubefay-subnet"
+	ExternalIDGateway     = "kubefay-gateway"
+)
+
+// ovsPorts implements Ports on br-int through OVSDB.
+type ovsPorts struct {
+	vs     *ovsdb.VSwitch
+	bridge string
+}
+
+// NewOVSPorts returns the Ports of bridge, managed through vs.
+func NewOVSPorts(vs *ovsdb.VSwitch, bridge string) Ports { return ovsPorts{vs: vs, bridge: bridge} }
+
+// EnsurePodPort adds the pod's port (or updates its external IDs) and
+// waits for ovs-vswitchd to give it an ofport.
+func (p ovsPorts) EnsurePodPort(ctx context.Context, name string, ids map[string]string) (uint32, error) {
+	if err := p.vs.EnsurePort(ctx, p.bridge, ovsdb.PortSpec{Name: name, ExternalIDs: ids}); err != nil {
+		return 0, err
+	}
+	n, err := p.vs.WaitOFPort(ctx, name)
+	if err != nil {
+		return 0, err
+	}
+	return uint32(n), nil
+}
+
+// DeletePort removes a port; absent is success.
+func (p ovsPorts) DeletePort(ctx context.Context, name string) error {
+	return p.vs.DeletePort(ctx, p.bridge, name)
+}
+
+// ListPodPorts returns the ports kubefay created for pods.
+func (p ovsPorts) ListPodPorts(ctx context.Context) ([]PodPort, error) {
+	all, err := p.vs.ListPorts(ctx, p.bridge)
+	if err != nil {
+		return nil, err
+	}
+	var out []PodPort
+	for _, pi := range all {
+		if pi.ExternalIDs[ExternalIDOwner] != "pod" || len(pi.Interfaces) != 1 {
+			continue
+		}
+		pp := PodPort{Name: pi.Name, ExternalIDs: pi.ExternalIDs}
+		if n := pi.Interfaces[0].OFPort; n > 0 {
+			pp.OFPort = uint32(n)
+		}
+		out = append(out, pp)
+	}
+	return out, nil
+}
