@@ -45,18 +45,15 @@ type Node struct {
 	GatewayMAC net.HardwareAddr
 	// NodeAddress is this node's own address in the default subnet (on gw0).
 	NodeAddress netip.Addr
-	// Subnets are every SubNet of the cluster.
-	Subnets []Subnet
+	// Subnets are every SubNet of the cluster (ipam.ParseSubnet's form). The
+	// pipeline reads Name, CIDR, Gateway, Private and AllowFrom: private
+	// subnets accept new connections only from themselves, from AllowFrom,
+	// and from this node (probes).
+	Subnets []ipam.Subnet
 	// ServiceCIDRs are the cluster's service ranges: traffic to them leaves
 	// through gw0 to kube-proxy and returns DNATed, when policy sees it.
 	ServiceCIDRs []netip.Prefix
 }
-
-// Subnet is one SubNet in the one parsed form (ipam.ParseSubnet). The
-// pipeline reads Name, CIDR, Gateway, Private and AllowFrom: private subnets
-// accept new connections only from themselves, from AllowFrom, and from
-// this node (probes). An alias, not a copy: there is one subnet model.
-type Subnet = ipam.Subnet
 
 // Pod is a local pod interface attached to br-int.
 type Pod struct {

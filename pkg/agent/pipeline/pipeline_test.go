@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kubefay/kubefay/pkg/ipam"
+
 	of "github.com/kubefay/kubefay/pkg/ovs/openflow"
 )
 
@@ -19,7 +21,7 @@ func testNode() Node {
 	return Node{
 		GatewayMAC:  net.HardwareAddr{0x02, 0, 0, 0, 0, 0x02},
 		NodeAddress: netip.MustParseAddr("10.192.0.2"),
-		Subnets: []Subnet{
+		Subnets: []ipam.Subnet{
 			{Name: "defaultnet", CIDR: netip.MustParsePrefix("10.192.0.0/16"), Gateway: netip.MustParseAddr("10.192.0.1")},
 			{Name: "newnet", CIDR: netip.MustParsePrefix("10.182.0.0/16"), Gateway: netip.MustParseAddr("10.182.0.1"),
 				Private: true, AllowFrom: []netip.Prefix{netip.MustParsePrefix("10.172.0.0/16")}},

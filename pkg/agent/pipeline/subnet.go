@@ -1,6 +1,9 @@
 package pipeline
 
-import of "github.com/kubefay/kubefay/pkg/ovs/openflow"
+import (
+	"github.com/kubefay/kubefay/pkg/ipam"
+	of "github.com/kubefay/kubefay/pkg/ovs/openflow"
+)
 
 // SubnetFlows answer ARP for a subnet: its gateway, and any other address
 // that is not a local pod (those have their own, higher-priority answer), is
@@ -8,7 +11,7 @@ import of "github.com/kubefay/kubefay/pkg/ovs/openflow"
 // to the router MAC; L3Forwarding routes it in OVS (to a local pod, a remote
 // node through the tunnel, or the host through gw0), so traffic between
 // subnets never detours through the host and is symmetric on every node.
-func SubnetFlows(n Node, s Subnet) []*of.Flow {
+func SubnetFlows(n Node, s ipam.Subnet) []*of.Flow {
 	c := SubnetCookie(s.Name)
 	flows := []*of.Flow{
 		of.NewFlow(ARPResponder.ID).Cookie(c).Priority(ARPGatewayPriority).MatchARP().
@@ -28,7 +31,7 @@ func SubnetFlows(n Node, s Subnet) []*of.Flow {
 // other subnets (SubnetIsolation): replies and established connections pass,
 // as do its own members, the allowed prefixes and this node's own address
 // (kubelet probes come from it).
-func isolationFlows(n Node, s Subnet, c uint64) []*of.Flow {
+func isolationFlows(n Node, s ipam.Subnet, c uint64) []*of.Flow {
 	pass := of.GotoTable(IngressRules.ID)
 	flows := []*of.Flow{
 		of.NewFlow(SubnetIsolation.ID).Cookie(c).Priority(IsolationDropPriority).MatchIP().MatchIPv4DstNet(s.CIDR).Drop(),

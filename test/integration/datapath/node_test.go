@@ -20,6 +20,7 @@ import (
 	"github.com/kubefay/kubefay/pkg/agent/podif"
 	"github.com/kubefay/kubefay/pkg/agent/podif/podiftest"
 	"github.com/kubefay/kubefay/pkg/cni/api"
+	"github.com/kubefay/kubefay/pkg/ipam"
 	of "github.com/kubefay/kubefay/pkg/ovs/openflow"
 	"github.com/kubefay/kubefay/pkg/ovs/ovsdb"
 	"github.com/kubefay/kubefay/pkg/ovs/ovstest"
@@ -116,8 +117,8 @@ func startNodeTunnel(t *testing.T, ctx context.Context, firstIP netip.Addr, tunn
 	}
 	t.Cleanup(func() { _ = conn.Close() })
 	flows := flowsync.New[*of.Flow](agent.NewFlowSwitch(conn))
-	subnet := pipeline.Subnet{Name: "default", CIDR: defaultCIDR, Gateway: defaultGateway}
-	info := pipeline.Node{GatewayMAC: gwMAC, Subnets: []pipeline.Subnet{subnet}}
+	subnet := ipam.Subnet{Name: "default", CIDR: defaultCIDR, Gateway: defaultGateway}
+	info := pipeline.Node{GatewayMAC: gwMAC, Subnets: []ipam.Subnet{subnet}}
 	flows.Set("base", pipeline.BaseFlows(info))
 	flows.Set("subnet/default", pipeline.SubnetFlows(info, subnet))
 	if _, err := flows.Sync(ctx); err != nil {
