@@ -30,6 +30,7 @@ import (
 	"github.com/kubefay/kubefay/pkg/agent/podif/podiftest"
 	"github.com/kubefay/kubefay/pkg/cni/server"
 	"github.com/kubefay/kubefay/pkg/testing/cnibin"
+	"github.com/kubefay/kubefay/pkg/testing/cniserve"
 )
 
 var (
@@ -88,19 +89,7 @@ func newEnv(t testing.TB, prefix string) *env {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	e.socket = filepath.Join(dir, "cni.sock")
 	e.agent = newTestAgent(e.host.Path, prefix)
-	srv := server.New(e.agent, server.Options{SocketPath: e.socket, MaxConcurrent: 4, ShutdownTimeout: 5 * time.Second})
-	if err := srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("server: %v", err)
-		}
-	})
+	cniserve.Serve(t, e.agent, server.Options{SocketPath: e.socket, MaxConcurrent: 4})
 	return e
 }
 

@@ -1,15 +1,13 @@
 package datapath
 
 import (
-	"context"
 	"os"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/kubefay/kubefay/pkg/agent"
 	"github.com/kubefay/kubefay/pkg/cni/server"
 	"github.com/kubefay/kubefay/pkg/testing/cnibin"
+	"github.com/kubefay/kubefay/pkg/testing/cniserve"
 )
 
 // cniBinaries returns a directory holding the image's CNI binaries (cnibin.Image):
@@ -31,19 +29,5 @@ func cniBinaries(t *testing.T) string {
 // the test ends, and returns the socket's path.
 func serveCNI(t *testing.T, h *agent.CNIHandler) string {
 	t.Helper()
-	socket := filepath.Join(t.TempDir(), "cni.sock")
-	srv := server.New(h, server.Options{SocketPath: socket, ShutdownTimeout: 5 * time.Second})
-	if err := srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("CNI server: %v", err)
-		}
-	})
-	return socket
+	return cniserve.Serve(t, h, server.Options{})
 }
