@@ -81,7 +81,14 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 	srv := server.New(handler, server.Options{SocketPath: cfg.CNISocket, Registerer: a.reg})
 	klog.InfoS("kubefay-agent running", "node", node, "nodeIP", a.nodeIP, "nodeAddress", a.nodeAddr,
 		"mtu", a.mtu, "bridge", cfg.Bridge, "datapath", cfg.DatapathType, "cniSocket", cfg.CNISocket)
-	return srv.Run(ctx)
+	err = srv.Run(ctx)
+	// a graceful stop lets the teardowns of answered DELs finish
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if serr := handler.Settle(sctx); serr != nil {
+		klog.InfoS("stopping with pod teardowns still running", "err", serr)
+	}
+	return err
 }
 
 // nodeAgent is what Run builds, phase by phase; the comments in it name the

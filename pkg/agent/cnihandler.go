@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/containernetworking/cni/pkg/types"
@@ -61,7 +62,21 @@ type CNIHandler struct {
 	}
 	// Metrics of ADD phases and failures (may be nil).
 	Metrics *AddMetrics
+
+	tearOnce sync.Once
+	tear     *teardowns
 }
+
+// teardowns returns the handler's background teardowns (see Del).
+func (h *CNIHandler) teardowns() *teardowns {
+	h.tearOnce.Do(func() { h.tear = &teardowns{onChange: h.Metrics.teardownsPending} })
+	return h.tear
+}
+
+// Settle waits until the teardowns of answered DELs are done (their veths
+// deleted, addresses released), or ctx ends: for a graceful stop, and for
+// tests.
+func (h *CNIHandler) Settle(ctx context.Context) error { return h.teardowns().drain(ctx) }
 
 // rollbackTimeout bounds the undo of a failed ADD (a hung OVS or API server
 // must not hold the container's lock forever; DEL finishes what it misses).
@@ -89,6 +104,9 @@ func (h *CNIHandler) Add(ctx context.Context, req *api.Request) (res *current.Re
 	}
 	ifName, hostIf := podIfNames(req)
 	start := time.Now()
+	if err = h.teardowns().wait(ctx, hostIf); err != nil { // the same container, DEL'd just before
+		return nil, api.TryAgainLater("interface %s is still being torn down: %v", hostIf, err)
+	}
 	pod := PodRef{Namespace: req.Pod.Namespace, Name: req.Pod.Name, UID: req.Pod.UID, ContainerID: req.ContainerID, Interface: ifName}
 	if pod.Namespace == "" || pod.Name == "" {
 		return nil, &types.Error{Code: types.ErrInvalidEnvironmentVariables, Msg: "CNI_ARGS has no K8S_POD_NAMESPACE / K8S_POD_NAME", Details: req.Args}
@@ -173,8 +191,10 @@ func (h *CNIHandler) undo(ctx context.Context, pod PodRef, hostIf string) {
 	if _, err := h.Flows.Sync(ctx); err != nil {
 		klog.ErrorS(err, "rollback: remove pod flows", "pod", klog.KRef(pod.Namespace, pod.Name))
 	}
-	if err := h.Ports.DeletePort(ctx, hostIf); err != nil {
+	if applied, err := h.Ports.DeletePort(ctx, hostIf); err != nil {
 		klog.ErrorS(err, "rollback: delete port", "port", hostIf)
+	} else if err := applied(ctx); err != nil {
+		klog.ErrorS(err, "rollback: wait for ovs-vswitchd to remove the port", "port", hostIf)
 	}
 	if err := h.Plumber.Teardown(ctx, hostIf); err != nil {
 		klog.ErrorS(err, "rollback: delete veth", "port", hostIf)
@@ -186,9 +206,16 @@ func (h *CNIHandler) undo(ctx context.Context, pod PodRef, hostIf string) {
 
 // Del removes the pod's flows, port, veth and address. Everything is
 // idempotent: a second DEL, a DEL with an empty netns or for a container the
-// agent never saw succeeds. The flows go first: once they are gone no packet
-// of the old interface is forwarded, so the address is released (an API
-// write) while the port and veth are removed (OVS and netlink).
+// agent never saw succeeds.
+//
+// DEL answers once the pod's flows are removed (no packet of the old
+// interface is forwarded any more) and its port's removal is committed to
+// OVSDB (a restarted agent does not restore it). Deleting the veth (after
+// ovs-vswitchd let go of it) and releasing the address (an API write) run
+// after the answer, retried until done; an ADD of the same container waits
+// for them. Were the agent to stop in between, the veth goes with the pod's
+// network namespace and the controller's garbage collector frees the
+// address once the pod is gone.
 func (h *CNIHandler) Del(ctx context.Context, req *api.Request) error {
 	if err := h.initialized(); err != nil {
 		return err
@@ -203,38 +230,26 @@ func (h *CNIHandler) Del(ctx context.Context, req *api.Request) error {
 		return api.TryAgainLater("remove flows of container %s: %v", containerid.Short(req.ContainerID), err)
 	}
 	tFlows := time.Since(start)
-	var tIPAM time.Duration
-	released := make(chan error, 1)
-	go func() {
-		s := time.Now()
-		err := h.IPAM.Release(ctx, req.ContainerID, ifName)
-		tIPAM = time.Since(s)
-		released <- err
-	}()
-	tOVSPort, tVeth, unwireErr := h.unwire(ctx, hostIf)
-	releaseErr := <-released
-	if unwireErr != nil {
-		return unwireErr
+	applied, err := h.Ports.DeletePort(ctx, hostIf)
+	if err != nil {
+		return api.TryAgainLater("delete port %s: %v", hostIf, err)
 	}
-	if releaseErr != nil {
-		return api.TryAgainLater("release address of container %s: %v", containerid.Short(req.ContainerID), releaseErr)
-	}
+	tOVSPort := time.Since(start) - tFlows
+	cid := req.ContainerID
+	h.teardowns().start(ctx, hostIf, []any{"pod", req.Pod.String(), "container", containerid.Short(cid)},
+		teardownStep{"tVeth", "delete veth", func(ctx context.Context) error {
+			wctx, cancel := context.WithTimeout(ctx, vswitchdLetGo)
+			if err := applied(wctx); err != nil {
+				klog.InfoS("deleting the veth before ovs-vswitchd applied its port's removal", "port", hostIf, "err", err)
+			}
+			cancel()
+			return h.Plumber.Teardown(ctx, hostIf)
+		}},
+		teardownStep{"tIPAM", "release address", func(ctx context.Context) error { return h.IPAM.Release(ctx, cid, ifName) }},
+	)
 	klog.InfoS("pod network deleted", "pod", req.Pod.String(), "container", containerid.Short(req.ContainerID), "duration", time.Since(start),
-		"tFlows", tFlows, "tOVSPort", tOVSPort, "tVeth", tVeth, "tIPAM", tIPAM)
+		"tFlows", tFlows, "tOVSPort", tOVSPort)
 	return nil
-}
-
-// unwire deletes a pod's OVS port, then its veth, and says how long each took.
-func (h *CNIHandler) unwire(ctx context.Context, hostIf string) (tPort, tVeth time.Duration, err error) {
-	start := time.Now()
-	if err := h.Ports.DeletePort(ctx, hostIf); err != nil {
-		return time.Since(start), 0, api.TryAgainLater("delete port %s: %v", hostIf, err)
-	}
-	tPort = time.Since(start)
-	if err := h.Plumber.Teardown(ctx, hostIf); err != nil {
-		return tPort, time.Since(start) - tPort, fmt.Errorf("delete veth %s: %w", hostIf, err)
-	}
-	return tPort, time.Since(start) - tPort, nil
 }
 
 // Check verifies the pod's interface against what its port records.

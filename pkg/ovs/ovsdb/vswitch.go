@@ -95,22 +95,48 @@ var errConflict = errors.New("ovsdb: cache behind server")
 // once the change is in the cache and, unless NoWait, once ovs-vswitchd
 // reported it in cur_cfg.
 func (v *VSwitch) commit(ctx context.Context, what string, plan func() (*change, error)) error {
+	cfg, err := v.transact(ctx, what, plan)
+	if err != nil || cfg == 0 {
+		return err
+	}
+	return v.waitCfg(ctx, what, cfg, !v.opts.NoWait)
+}
+
+// Applied waits until ovs-vswitchd has applied a committed change.
+type Applied func(ctx context.Context) error
+
+// commitOnly is commit without waiting for ovs-vswitchd: it returns once
+// the change is in the cache, and an Applied for the rest.
+func (v *VSwitch) commitOnly(ctx context.Context, what string, plan func() (*change, error)) (Applied, error) {
+	cfg, err := v.transact(ctx, what, plan)
+	if err == nil && cfg != 0 {
+		err = v.waitCfg(ctx, what, cfg, false)
+	}
+	if err != nil || cfg == 0 {
+		return func(context.Context) error { return nil }, err
+	}
+	return func(ctx context.Context) error { return v.waitCfg(ctx, what, cfg, true) }, nil
+}
+
+// transact plans and commits a change with its next_cfg bump and returns
+// the next_cfg it set; 0 when there was nothing to change.
+func (v *VSwitch) transact(ctx context.Context, what string, plan func() (*change, error)) (int64, error) {
 	cache := v.mon.cache
 	for attempt := 1; ; attempt++ {
 		if err := v.mon.WaitSynced(ctx); err != nil {
-			return fmt.Errorf("%s: waiting for the database: %w", what, err)
+			return 0, fmt.Errorf("%s: waiting for the database: %w", what, err)
 		}
 		gen := cache.Generation()
 		ch, err := plan()
 		if err != nil {
-			return fmt.Errorf("%s: %w", what, err)
+			return 0, fmt.Errorf("%s: %w", what, err)
 		}
 		if ch == nil || len(ch.ops) == 0 {
-			return nil
+			return 0, nil
 		}
 		root, err := v.rootRow()
 		if err != nil {
-			return fmt.Errorf("%s: %w", what, err)
+			return 0, fmt.Errorf("%s: %w", what, err)
 		}
 		ops := append(ch.ops, guardExists(TableRoot, root.UUID()),
 			Operation{Op: OpMutate, Table: TableRoot, Where: byUUID(root.UUID()), Mutations: []Mutation{Mutate("next_cfg", "+=", 1)}},
@@ -118,22 +144,22 @@ func (v *VSwitch) commit(ctx context.Context, what string, plan func() (*change,
 		res, err := v.client.Transact(ctx, VSwitchDB, ops...)
 		if err = classify(err, ops); err != nil {
 			if !errors.Is(err, errConflict) && !errors.Is(err, ErrDisconnected) {
-				return fmt.Errorf("%s: %w", what, err)
+				return 0, fmt.Errorf("%s: %w", what, err)
 			}
 			if attempt >= v.opts.MaxAttempts {
-				return fmt.Errorf("%s: gave up after %d attempts: %w", what, attempt, err)
+				return 0, fmt.Errorf("%s: gave up after %d attempts: %w", what, attempt, err)
 			}
 			if err := cache.WaitFor(ctx, func() bool { return cache.Generation() > gen }); err != nil {
-				return fmt.Errorf("%s: %w", what, err)
+				return 0, fmt.Errorf("%s: %w", what, err)
 			}
 			continue
 		}
 		last := res[len(ops)-1]
 		if len(last.Rows) != 1 {
-			return fmt.Errorf("%s: next_cfg not returned", what)
+			return 0, fmt.Errorf("%s: next_cfg not returned", what)
 		}
 		cfg, _ := last.Rows[0].Int("next_cfg")
-		return v.waitCfg(ctx, what, cfg)
+		return cfg, nil
 	}
 }
 
@@ -147,11 +173,11 @@ func classify(err error, ops []Operation) error {
 }
 
 // waitCfg waits until the cache has seen next_cfg >= cfg (our own change is
-// visible) and, unless NoWait, cur_cfg >= cfg (ovs-vswitchd applied it).
-func (v *VSwitch) waitCfg(ctx context.Context, what string, cfg int64) error {
-	col := "cur_cfg"
-	if v.opts.NoWait {
-		col = "next_cfg"
+// visible) and, when applied, cur_cfg >= cfg (ovs-vswitchd applied it).
+func (v *VSwitch) waitCfg(ctx context.Context, what string, cfg int64, applied bool) error {
+	col := "next_cfg"
+	if applied {
+		col = "cur_cfg"
 	}
 	cache := v.mon.cache
 	err := cache.WaitFor(ctx, func() bool {

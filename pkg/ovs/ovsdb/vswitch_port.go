@@ -40,7 +40,18 @@ func (v *VSwitch) EnsurePort(ctx context.Context, bridge string, spec PortSpec) 
 // DeletePort removes the port (and its interfaces) from bridge; a missing
 // port is not an error, a port on another bridge is.
 func (v *VSwitch) DeletePort(ctx context.Context, bridge, name string) error {
-	return v.commit(ctx, "delete port "+name, func() (*change, error) {
+	applied, err := v.DeletePortCommitted(ctx, bridge, name)
+	if err != nil || v.opts.NoWait {
+		return err
+	}
+	return applied(ctx)
+}
+
+// DeletePortCommitted is DeletePort returning once ovsdb-server committed
+// the removal: the port is gone from the database (a restart will not
+// restore it), and Applied waits for ovs-vswitchd to let go of its device.
+func (v *VSwitch) DeletePortCommitted(ctx context.Context, bridge, name string) (Applied, error) {
+	return v.commitOnly(ctx, "delete port "+name, func() (*change, error) {
 		br, ok := v.mon.cache.RowByName(TableBridge, bridge)
 		if !ok {
 			return nil, fmt.Errorf("bridge %q: %w", bridge, ErrNotFound)

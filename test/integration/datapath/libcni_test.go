@@ -121,6 +121,9 @@ func TestLibcniAgainstAgent(t *testing.T) {
 		if err := inNode(func() error { return cni.GCNetworkList(ctx, list, &libcni.GCArgs{ValidAttachments: valid}) }); err != nil {
 			t.Fatalf("GC: %v", err)
 		}
+		if err := n.handler.Settle(ctx); err != nil { // veths and addresses go after the answer
+			t.Fatal(err)
+		}
 		ports := strings.Fields(n.ovs.Vsctl(t, "list-ports", bridge))
 		alloc := n.handler.IPAM.(*memAllocator)
 		for _, c := range []struct {
@@ -148,6 +151,9 @@ func TestLibcniAgainstAgent(t *testing.T) {
 
 	if err := inNode(func() error { return cni.DelNetworkList(ctx, list, kept.rt) }); err != nil {
 		t.Fatalf("DEL: %v", err)
+	}
+	if err := n.handler.Settle(ctx); err != nil {
+		t.Fatal(err)
 	}
 	if n.linkExists(kept.hostIf) || n.handler.IPAM.(*memAllocator).holds(kept.rt.ContainerID, "eth0") {
 		t.Error("DEL left the veth or the address")

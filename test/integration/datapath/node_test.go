@@ -150,6 +150,9 @@ func (n *node) addPod(t *testing.T, ctx context.Context, name string) *pod {
 		if err := n.handler.Del(ctx, p.request(api.CommandDel)); err != nil {
 			t.Errorf("cleanup DEL %s: %v", name, err)
 		}
+		if err := n.handler.Settle(ctx); err != nil {
+			t.Errorf("cleanup DEL %s: veth and address: %v", name, err)
+		}
 	})
 	res, err := n.handler.Add(ctx, p.request(api.CommandAdd))
 	if err != nil {

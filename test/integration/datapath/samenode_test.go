@@ -100,6 +100,10 @@ func TestSameNodePods(t *testing.T) {
 	if err := n.handler.Del(ctx, a.request(api.CommandDel)); err != nil {
 		t.Fatalf("DEL: %v", err)
 	}
+	// DEL answers once the flows and port are gone; the veth and address follow
+	if err := n.handler.Settle(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if got := n.podFlows(t, portA); len(got) != 0 {
 		t.Errorf("after DEL: pod-a still has flows:\n%s", strings.Join(got, "\n"))
 	}
