@@ -30,6 +30,7 @@ type PodResolver func(ctx context.Context, pod *PodRef) error
 // PodIfPlumber is podif.Plumber as the CNI handler uses it: it wires,
 // checks and unwires pod interfaces (an interface, so tests can fake it).
 type PodIfPlumber interface {
+	Prepare(ctx context.Context, spec podif.PodIfaceSpec) error
 	Configure(ctx context.Context, spec podif.PodIfaceSpec) (*podif.Result, error)
 	Teardown(ctx context.Context, hostIfName string) error
 	Check(ctx context.Context, spec podif.PodIfaceSpec) error
@@ -87,14 +88,17 @@ func podOwner(containerID, iface string) string { return "pod/" + containerID + 
 
 // Add allocates the pod's address, wires its interface into br-int and
 // installs its flows before answering, so the pod has a network when its
-// containers start. A failed ADD leaves nothing behind.
+// containers start. The address is allocated (an API write) while the veth
+// pair and its OVS port, which do not need it, are made; the pair's pod end
+// and the port's record are finished with it. A failed ADD leaves nothing
+// behind.
 //
 // ADD waits for the agent's first complete sync only: a later failed sync
 // (reported by /readyz) does not stop pods from starting.
 func (h *CNIHandler) Add(ctx context.Context, req *api.Request) (res *current.Result, err error) {
-	var phases [4]time.Duration // ipam, plumbing, port, flows: where an ADD spends its time
-	ran, stage := 0, addStageNotInitialized
-	defer func() { h.Metrics.done(phases[:ran], stage, err) }()
+	var times addTimes
+	stage := addStageNotInitialized
+	defer func() { h.Metrics.done(&times, stage, err) }()
 	if h.Initialized != nil && !h.Initialized() {
 		return nil, api.TryAgainLater("kubefay agent is still setting up the node")
 	}
@@ -118,53 +122,79 @@ func (h *CNIHandler) Add(ctx context.Context, req *api.Request) (res *current.Re
 			return nil, err
 		}
 	}
-	mark := time.Now()
-	lap := func(i int) { now := time.Now(); phases[i] = now.Sub(mark); mark = now; ran = i + 1 }
-	alloc, err := h.IPAM.Allocate(ctx, pod)
-	lap(0)
-	if err != nil {
-		h.event(pod, "AddressAllocationFailed", err.Error())
-		return nil, err
-	}
+
+	var alloc Allocation
+	var allocErr error
+	allocated := make(chan struct{})
+	go func() {
+		defer close(allocated)
+		s := time.Now()
+		alloc, allocErr = h.IPAM.Allocate(ctx, pod)
+		times.since(phaseIPAM, s)
+	}()
 	defer func() {
+		<-allocated
 		if err != nil { // kubelet may have given up: undo anyway, but not forever
 			uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
 			defer cancel()
 			h.undo(uctx, pod, hostIf)
 		}
 	}()
-	spec := podif.PodIfaceSpec{
-		NetNSPath: req.Netns, IfName: ifName, HostIfName: hostIf, MTU: h.MTU,
-		IP: alloc.IP, Gateway: alloc.Gateway, DisableTxChecksum: h.Netdev,
+	spec := podif.PodIfaceSpec{NetNSPath: req.Netns, IfName: ifName, HostIfName: hostIf, MTU: h.MTU, DisableTxChecksum: h.Netdev}
+	ids := map[string]string{
+		ExternalIDOwner: "pod", ExternalIDNamespace: pod.Namespace, ExternalIDPod: pod.Name, ExternalIDPodUID: pod.UID,
+		ExternalIDContainerID: req.ContainerID, ExternalIDInterface: ifName,
 	}
-	wired, err := h.Plumber.Configure(ctx, spec)
-	lap(1)
+	stage = addPhases[phaseVeth]
+	s := time.Now()
+	err = h.Plumber.Prepare(ctx, spec)
+	times.since(phaseVeth, s)
 	if err != nil {
 		return nil, fmt.Errorf("wire %s into the pod: %w", ifName, err)
 	}
-	ofport, err := h.Ports.EnsurePodPort(ctx, hostIf, map[string]string{
-		ExternalIDOwner: "pod", ExternalIDNamespace: pod.Namespace, ExternalIDPod: pod.Name, ExternalIDPodUID: pod.UID,
-		ExternalIDContainerID: req.ContainerID, ExternalIDInterface: ifName,
-		ExternalIDIP: alloc.IP.String(), ExternalIDMAC: wired.PodMAC.String(), ExternalIDSubnet: alloc.Subnet,
-		ExternalIDGateway: alloc.Gateway.String(),
-	})
-	lap(2)
+	stage, s = addPhases[phasePort], time.Now()
+	ofport, err := h.Ports.EnsurePodPort(ctx, hostIf, ids)
+	times.since(phasePort, s)
 	if err != nil {
 		return nil, fmt.Errorf("add port %s to the bridge: %w", hostIf, err)
 	}
+
+	stage = addPhases[phaseIPAM]
+	<-allocated
+	if err = allocErr; err != nil {
+		h.event(pod, "AddressAllocationFailed", err.Error())
+		return nil, err
+	}
+	spec.IP, spec.Gateway = alloc.IP, alloc.Gateway
+	stage, s = addPhases[phaseVeth], time.Now()
+	wired, err := h.Plumber.Configure(ctx, spec)
+	times.since(phaseVeth, s)
+	if err != nil {
+		return nil, fmt.Errorf("wire %s into the pod: %w", ifName, err)
+	}
+	ids[ExternalIDIP], ids[ExternalIDMAC] = alloc.IP.String(), wired.PodMAC.String()
+	ids[ExternalIDSubnet], ids[ExternalIDGateway] = alloc.Subnet, alloc.Gateway.String()
+	stage, s = addPhases[phasePort], time.Now()
+	err = h.Ports.RecordPodPort(ctx, hostIf, ids)
+	times.since(phasePort, s)
+	if err != nil {
+		return nil, fmt.Errorf("record the pod on port %s: %w", hostIf, err)
+	}
+
 	if h.Policy != nil {
 		h.Policy.Attach(pod, alloc.IP.Addr())
 	}
 	flows := pipeline.PodFlows(pipeline.Pod{Namespace: pod.Namespace, Name: pod.Name, Interface: ifName,
 		OFPort: ofport, MAC: wired.PodMAC, IP: alloc.IP.Addr()})
+	stage, s = addPhases[phaseFlows], time.Now()
 	_, err = h.Flows.SetAndSync(ctx, podOwner(req.ContainerID, ifName), flows)
-	lap(3)
+	times.since(phaseFlows, s)
 	if err != nil {
 		return nil, api.TryAgainLater("install flows of %s/%s: %v", pod.Namespace, pod.Name, err)
 	}
 	klog.InfoS("pod network added", "pod", klog.KRef(pod.Namespace, pod.Name), "container", containerid.Short(req.ContainerID),
 		"ip", alloc.IP, "subnet", alloc.Subnet, "port", hostIf, "ofport", ofport, "duration", time.Since(start),
-		"tIPAM", phases[0], "tVeth", phases[1], "tOVSPort", phases[2], "tFlows", phases[3])
+		"tIPAM", times.d[phaseIPAM], "tVeth", times.d[phaseVeth], "tOVSPort", times.d[phasePort], "tFlows", times.d[phaseFlows])
 	return result(req, alloc, wired), nil
 }
 

@@ -63,6 +63,9 @@ func (f *fakeIPAM) Release(ctx context.Context, id, _ string) error {
 // rollback's context has a deadline.
 type failingPlumber struct{ deadline bool }
 
+func (p *failingPlumber) Prepare(context.Context, podif.PodIfaceSpec) error {
+	return errors.New("netns gone")
+}
 func (p *failingPlumber) Configure(context.Context, podif.PodIfaceSpec) (*podif.Result, error) {
 	return nil, errors.New("netns gone")
 }
@@ -77,6 +80,7 @@ type nullPorts struct{}
 func (nullPorts) EnsurePodPort(context.Context, string, map[string]string) (uint32, error) {
 	return 5, nil
 }
+func (nullPorts) RecordPodPort(context.Context, string, map[string]string) error { return nil }
 func (nullPorts) DeletePort(context.Context, string) (func(context.Context) error, error) {
 	return func(context.Context) error { return nil }, nil
 }

@@ -6,8 +6,29 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// addPhases name the phases of a CNI ADD, in order (CNIHandler.Add).
+// addPhases name the phases of a CNI ADD (CNIHandler.Add); ipam runs
+// beside the first part of veth and ovs_port.
 var addPhases = [4]string{"ipam", "veth", "ovs_port", "flows"}
+
+// Indexes of addPhases.
+const (
+	phaseIPAM = iota
+	phaseVeth
+	phasePort
+	phaseFlows
+)
+
+// addTimes are the phases an ADD ran and how long each took.
+type addTimes struct {
+	d   [len(addPhases)]time.Duration
+	ran [len(addPhases)]bool
+}
+
+// since adds the time since start to phase i.
+func (t *addTimes) since(i int, start time.Time) {
+	t.d[i] += time.Since(start)
+	t.ran[i] = true
+}
 
 // Stages of a CNI ADD that fail before its first phase.
 const (
@@ -66,22 +87,18 @@ func (m *AddMetrics) teardownsPending(n int) {
 	}
 }
 
-// done records an ADD that ran the given phases (addPhases' first
-// len(ran)); when it failed, the stage is the last phase it ran, else the
-// pre-phase stage it reached.
-func (m *AddMetrics) done(ran []time.Duration, pre string, err error) {
+// done records an ADD's phases and, when it failed, one failure of stage:
+// the phase that failed or the pre-phase stage it reached.
+func (m *AddMetrics) done(t *addTimes, stage string, err error) {
 	if m == nil {
 		return
 	}
-	for i, d := range ran {
-		m.phases.WithLabelValues(addPhases[i]).Observe(d.Seconds())
+	for i, d := range t.d {
+		if t.ran[i] {
+			m.phases.WithLabelValues(addPhases[i]).Observe(d.Seconds())
+		}
 	}
-	if err == nil {
-		return
+	if err != nil {
+		m.failures.WithLabelValues(stage).Inc()
 	}
-	stage := pre
-	if len(ran) > 0 {
-		stage = addPhases[len(ran)-1]
-	}
-	m.failures.WithLabelValues(stage).Inc()
 }

@@ -18,6 +18,9 @@ type PodPort struct {
 type Ports interface {
 	// EnsurePodPort adds or updates the port and waits for its ofport.
 	EnsurePodPort(ctx context.Context, name string, externalIDs map[string]string) (uint32, error)
+	// RecordPodPort sets the external IDs of an existing port and returns
+	// once that is committed (ovs-vswitchd has nothing to do for them).
+	RecordPodPort(ctx context.Context, name string, externalIDs map[string]string) error
 	// DeletePort removes the port and returns once the removal is
 	// committed (absent is success); applied waits for ovs-vswitchd to let
 	// go of the port's device.
@@ -62,6 +65,12 @@ func (p ovsPorts) EnsurePodPort(ctx context.Context, name string, ids map[string
 		return 0, err
 	}
 	return uint32(n), nil
+}
+
+// RecordPodPort sets the port's external IDs; committed is enough.
+func (p ovsPorts) RecordPodPort(ctx context.Context, name string, ids map[string]string) error {
+	_, err := p.vs.EnsurePortCommitted(ctx, p.bridge, ovsdb.PortSpec{Name: name, ExternalIDs: ids})
+	return err
 }
 
 // DeletePort removes a port; absent is success.

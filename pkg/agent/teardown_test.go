@@ -57,6 +57,10 @@ func (n *slowNode) EnsurePodPort(context.Context, string, map[string]string) (ui
 	return 5, nil
 }
 
+func (n *slowNode) RecordPodPort(context.Context, string, map[string]string) error { return nil }
+
+func (n *slowNode) Prepare(context.Context, podif.PodIfaceSpec) error { return nil }
+
 func (n *slowNode) DeletePort(context.Context, string) (func(context.Context) error, error) {
 	n.note("port deleted")
 	return func(context.Context) error { n.note("vswitchd applied"); return nil }, nil

@@ -68,7 +68,11 @@ type Result struct {
 }
 
 // normalize fills defaults and validates the spec.
-func (s *PodIfaceSpec) normalize() error {
+func (s *PodIfaceSpec) normalize() error { return s.normalizeFor(true) }
+
+// normalizeFor is normalize; without withIP the address may be unset (and
+// the MAC is then random until Configure sets the one derived from it).
+func (s *PodIfaceSpec) normalizeFor(withIP bool) error {
 	if s.NetNSPath == "" {
 		return fmt.Errorf("podif: no network namespace given")
 	}
@@ -82,7 +86,12 @@ func (s *PodIfaceSpec) normalize() error {
 		return fmt.Errorf("host side: %w", err)
 	}
 	if !s.IP.IsValid() {
-		return fmt.Errorf("podif: no pod IP given")
+		if withIP {
+			return fmt.Errorf("podif: no pod IP given")
+		}
+		if s.MAC == nil {
+			s.MAC = RandomMAC()
+		}
 	}
 	if a := s.IP.Addr(); a.Is4In6() && s.IP.Bits() >= 96 {
 		s.IP = netip.PrefixFrom(a.Unmap(), s.IP.Bits()-96)

@@ -37,6 +37,18 @@ func (v *VSwitch) EnsurePort(ctx context.Context, bridge string, spec PortSpec) 
 	})
 }
 
+// EnsurePortCommitted is EnsurePort returning once ovsdb-server committed
+// the change, for changes ovs-vswitchd has nothing to do for (external
+// IDs); Applied waits for it anyway.
+func (v *VSwitch) EnsurePortCommitted(ctx context.Context, bridge string, spec PortSpec) (Applied, error) {
+	if spec.Name == "" {
+		return nil, fmt.Errorf("ovsdb: EnsurePort: empty name")
+	}
+	return v.commitOnly(ctx, "ensure port "+spec.Name, func() (*change, error) {
+		return v.planPort(bridge, spec)
+	})
+}
+
 // DeletePort removes the port (and its interfaces) from bridge; a missing
 // port is not an error, a port on another bridge is.
 func (v *VSwitch) DeletePort(ctx context.Context, bridge, name string) error {

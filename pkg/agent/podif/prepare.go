@@ -1,0 +1,50 @@
+package podif
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// Prepare creates the veth pair of spec and configures its host end (ARP
+// off, IPv6 off, up) before the pod's address is known, so that the pair
+// and its switch port are made while the address is being allocated.
+// Configure then finishes the pair as a repeated ADD would (MAC, address,
+// routes, pod end up). spec's IP, Gateway and MAC may be unset. On failure
+// a pair created by this call is removed again.
+func (p *Plumber) Prepare(ctx context.Context, spec PodIfaceSpec) (err error) {
+	if err := spec.normalizeFor(false); err != nil {
+		return err
+	}
+	podNS, err := netns.GetFromPath(spec.NetNSPath)
+	if err != nil {
+		return &NetNSError{Path: spec.NetNSPath, Err: err}
+	}
+	defer podNS.Close()
+	host, err := p.openHost()
+	if err != nil {
+		return err
+	}
+	defer host.close()
+	podH, err := netlink.NewHandleAt(podNS, unix.NETLINK_ROUTE)
+	if err != nil {
+		return fmt.Errorf("netlink in pod netns %s: %w", spec.NetNSPath, err)
+	}
+	defer podH.Close()
+	hostLink, _, reused, err := p.ensurePair(host, podH, podNS, &spec)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil && !reused {
+			_ = host.h.LinkDel(hostLink)
+		}
+	}()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return configureHostEnd(host, hostLink, spec.MTU, reused)
+}
