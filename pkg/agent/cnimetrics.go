@@ -51,7 +51,7 @@ func NewAddMetrics() *AddMetrics {
 	return &AddMetrics{
 		phases: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "kubefay_cni_add_phase_duration_seconds",
-			Help: "Time a CNI ADD spent in each phase: ipam (address allocation), veth (interface into the pod), ovs_port (port on br-int), flows (pod flows installed). A failed ADD reports the phases it ran, the failing one included.",
+			Help: "Time a CNI ADD spent in each phase: ipam (address allocation, beside the veth pair and port creation), veth (interface into the pod), ovs_port (port on br-int and its record), flows (pod flows installed). A failed ADD reports the phases it ran, the failing one included.",
 			// 0.5 ms .. ~16 s
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 		}, []string{"phase"}),
