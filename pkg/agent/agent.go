@@ -38,7 +38,7 @@ func Scheme() *runtime.Scheme {
 
 // Run runs the agent of node until ctx ends.
 func Run(ctx context.Context, node string, cfg config.Agent) error {
-	a := &nodeAgent{node: node, cfg: cfg, h: &health{}, reg: newRegistry(), sync: newSyncLoop(), syncs: newSyncDurations()}
+	a := &nodeAgent{node: node, started: time.Now(), cfg: cfg, h: &health{}, reg: newRegistry(), sync: newSyncLoop(), syncs: newSyncDurations()}
 	a.h.setNotReady("starting")
 	a.reg.MustRegister(a.syncs.h)
 	if err := serveHTTP(ctx, cfg.MetricsAddr, a.h.handler(a.reg)); err != nil {
@@ -94,12 +94,13 @@ func Run(ctx context.Context, node string, cfg config.Agent) error {
 // nodeAgent is what Run builds, phase by phase; the comments in it name the
 // phase that sets the fields below them.
 type nodeAgent struct {
-	node  string
-	cfg   config.Agent
-	h     *health
-	reg   *prometheus.Registry
-	sync  *syncLoop // the node sync: flows and host network
-	syncs *syncDurations
+	node    string
+	started time.Time
+	cfg     config.Agent
+	h       *health
+	reg     *prometheus.Registry
+	sync    *syncLoop // the node sync: flows and host network
+	syncs   *syncDurations
 
 	// connectAPI
 	c         client.Client // direct, for writes and fresh reads

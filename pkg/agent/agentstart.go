@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/klog/v2"
 
 	"github.com/kubefay/kubefay/pkg/agent/config"
 	"github.com/kubefay/kubefay/pkg/agent/ctl"
@@ -45,8 +47,9 @@ func (a *nodeAgent) startNodeSync(ctx context.Context) (*CNIHandler, error) {
 	addMetrics := NewAddMetrics()
 	a.reg.MustRegister(addMetrics)
 	h := a.h
+	plumber := &podif.Plumber{}
 	handler := &CNIHandler{
-		IPAM: ipamAdapter{a: a.alloc, node: a.node}, Ports: a.ports, Plumber: &podif.Plumber{}, Flows: a.flows,
+		IPAM: ipamAdapter{a: a.alloc, node: a.node}, Ports: a.ports, Plumber: plumber, Flows: a.flows,
 		ResolvePod: apiPodResolver(a.c, a.informers), MTU: a.mtu, Netdev: a.cfg.DatapathType == config.DatapathNetdev,
 		Events: events, Ready: h.Ready, Initialized: h.Initialized,
 		Policy: a.policies, Metrics: addMetrics,
@@ -56,6 +59,13 @@ func (a *nodeAgent) startNodeSync(ctx context.Context) (*CNIHandler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("restore pod flows: %w", err)
 	}
+	unwired := &unwiredAddresses{node: a.node, started: a.started, ports: a.ports, blocks: a.informers,
+		hostLink: plumber.HostIfExists, release: a.alloc.ReleaseIn}
+	uctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	if n, err := unwired.free(uctx); err != nil || n > 0 {
+		klog.InfoS("freed the addresses of containers without an interface", "freed", n, "err", err)
+	}
+	cancel()
 	go removeStale(ctx, handler, h.Ready, stale)
 	go sweepFinishedPods(ctx, a.node, handler, a.ports, a.informers, a.c, finishedPodsSweep)
 	watch(ctx, a.informers, a.sync.trigger, &v1alpha1.SubNet{}, &v1alpha1.IPAMBlock{}, &corev1.Node{})

@@ -102,3 +102,18 @@ func isNotFound(err error) bool {
 	var nf netlink.LinkNotFoundError
 	return errors.As(err, &nf) || errors.Is(err, unix.ENODEV)
 }
+
+// HostIfExists reports whether the host namespace has an interface named
+// hostIfName.
+func (p *Plumber) HostIfExists(hostIfName string) (bool, error) {
+	host, err := p.openHost()
+	if err != nil {
+		return false, err
+	}
+	defer host.close()
+	_, err = host.h.LinkByName(hostIfName)
+	if isNotFound(err) {
+		return false, nil
+	}
+	return err == nil, err
+}
