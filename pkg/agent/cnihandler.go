@@ -244,8 +244,7 @@ func (h *CNIHandler) undo(ctx context.Context, pod PodRef, hostIf string) {
 // ovs-vswitchd let go of it) and releasing the address (an API write) run
 // after the answer, retried until done; an ADD of the same container waits
 // for them. Were the agent to stop in between, the veth goes with the pod's
-// network namespace and the controller's garbage collector frees the
-// address once the pod is gone.
+// network namespace and the next start frees the address (unwiredAddresses).
 func (h *CNIHandler) Del(ctx context.Context, req *api.Request) error {
 	if err := h.initialized(); err != nil {
 		return err

@@ -10,9 +10,9 @@ import (
 
 // Teardown timing: each attempt of a step is bounded by teardownStepTimeout;
 // failed steps are retried with a backoff from teardownBackoff doubling up
-// to teardownMaxBackoff, at most teardownAttempts times (then the
-// controller's garbage collector frees the address once the pod is gone,
-// and the veth goes with the pod's network namespace).
+// to teardownMaxBackoff, at most teardownAttempts times (then the next
+// agent start or the controller's garbage collector frees the address, and
+// the veth goes with the pod's network namespace).
 var (
 	teardownStepTimeout = 30 * time.Second
 	teardownBackoff     = 200 * time.Millisecond
