@@ -20,7 +20,9 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -72,6 +74,12 @@ func readCSV(path string) [][]string {
 }
 
 func scaleFigure(rows [][]string) *plot.Plot {
+	// the CSV collects every run: the latest one of each size counts
+	latest := map[string][]string{}
+	for _, r := range rows {
+		latest[r[0]] = r
+	}
+	rows = slices.Collect(maps.Values(latest))
 	sort.Slice(rows, func(i, j int) bool { return num(rows[i][0]) < num(rows[j][0]) })
 	// the streaming phase only: burst latency is queueing by construction
 	names := []string{"streaming p50", "streaming p99"}
