@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
 	"github.com/kubefay/kubefay/pkg/netconv"
@@ -21,21 +20,12 @@ func (p *Plumber) Check(ctx context.Context, spec PodIfaceSpec) error {
 	if err := spec.normalize(); err != nil {
 		return err
 	}
-	podNS, err := netns.GetFromPath(spec.NetNSPath)
-	if err != nil {
-		return &NetNSError{Path: spec.NetNSPath, Err: err}
-	}
-	defer podNS.Close()
-	host, err := p.openHost()
+	sd, err := p.openSides(&spec)
 	if err != nil {
 		return err
 	}
-	defer host.close()
-	podH, err := netlink.NewHandleAt(podNS, unix.NETLINK_ROUTE)
-	if err != nil {
-		return fmt.Errorf("netlink in pod netns: %w", err)
-	}
-	defer podH.Close()
+	defer sd.close()
+	host, podNS, podH := sd.host, sd.podNS, sd.podH
 
 	hostLink, err := host.h.LinkByName(spec.HostIfName)
 	if err != nil {

@@ -19,21 +19,12 @@ func (p *Plumber) Configure(ctx context.Context, spec PodIfaceSpec) (_ *Result, 
 	if err := spec.normalize(); err != nil {
 		return nil, err
 	}
-	podNS, err := netns.GetFromPath(spec.NetNSPath)
-	if err != nil {
-		return nil, &NetNSError{Path: spec.NetNSPath, Err: err}
-	}
-	defer podNS.Close()
-	host, err := p.openHost()
+	sd, err := p.openSides(&spec)
 	if err != nil {
 		return nil, err
 	}
-	defer host.close()
-	podH, err := netlink.NewHandleAt(podNS, unix.NETLINK_ROUTE)
-	if err != nil {
-		return nil, fmt.Errorf("netlink in pod netns %s: %w", spec.NetNSPath, err)
-	}
-	defer podH.Close()
+	defer sd.close()
+	host, podNS, podH := sd.host, sd.podNS, sd.podH
 
 	hostLink, podLink, reused, err := p.ensurePair(host, podH, podNS, &spec)
 	if err != nil {

@@ -117,3 +117,36 @@ func (p *Plumber) HostIfExists(hostIfName string) (bool, error) {
 	}
 	return err == nil, err
 }
+
+// sides are open handles on both namespaces of a pod interface.
+type sides struct {
+	host  *hostSide
+	podNS netns.NsHandle
+	podH  *netlink.Handle
+}
+
+// openSides opens the host namespace and spec's pod namespace.
+func (p *Plumber) openSides(spec *PodIfaceSpec) (*sides, error) {
+	podNS, err := netns.GetFromPath(spec.NetNSPath)
+	if err != nil {
+		return nil, &NetNSError{Path: spec.NetNSPath, Err: err}
+	}
+	host, err := p.openHost()
+	if err != nil {
+		podNS.Close()
+		return nil, err
+	}
+	podH, err := netlink.NewHandleAt(podNS, unix.NETLINK_ROUTE)
+	if err != nil {
+		host.close()
+		podNS.Close()
+		return nil, fmt.Errorf("netlink in pod netns %s: %w", spec.NetNSPath, err)
+	}
+	return &sides{host: host, podNS: podNS, podH: podH}, nil
+}
+
+func (s *sides) close() {
+	s.podH.Close()
+	s.host.close()
+	s.podNS.Close()
+}

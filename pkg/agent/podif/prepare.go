@@ -2,11 +2,6 @@ package podif
 
 import (
 	"context"
-	"fmt"
-
-	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
-	"golang.org/x/sys/unix"
 )
 
 // Prepare creates the veth pair of spec and configures its host end (ARP
@@ -19,21 +14,12 @@ func (p *Plumber) Prepare(ctx context.Context, spec PodIfaceSpec) (err error) {
 	if err := spec.normalizeFor(false); err != nil {
 		return err
 	}
-	podNS, err := netns.GetFromPath(spec.NetNSPath)
-	if err != nil {
-		return &NetNSError{Path: spec.NetNSPath, Err: err}
-	}
-	defer podNS.Close()
-	host, err := p.openHost()
+	sd, err := p.openSides(&spec)
 	if err != nil {
 		return err
 	}
-	defer host.close()
-	podH, err := netlink.NewHandleAt(podNS, unix.NETLINK_ROUTE)
-	if err != nil {
-		return fmt.Errorf("netlink in pod netns %s: %w", spec.NetNSPath, err)
-	}
-	defer podH.Close()
+	defer sd.close()
+	host, podNS, podH := sd.host, sd.podNS, sd.podH
 	hostLink, _, reused, err := p.ensurePair(host, podH, podNS, &spec)
 	if err != nil {
 		return err
